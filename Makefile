@@ -1,0 +1,44 @@
+# Two commands for a fresh machine:
+#   make run   installs what the main job needs, runs the strategy comparison and builds its report
+#   make test  installs what the tests need (Chromium included) and runs the whole test suite
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_TEST := $(VENV)/.installed-test
+
+.PHONY: run test install browser lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP_RUN): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[all]"
+	touch $@
+
+$(STAMP_TEST): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@ $(STAMP_RUN)
+
+install: $(STAMP_RUN)
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+
+run: $(STAMP_RUN)
+	$(BIN)/sim run scenarios/baseline.toml --out results/baseline-$$(date +%Y%m%d-%H%M%S)
+
+test: $(STAMP_TEST) browser
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP_TEST)
+	$(BIN)/ruff check sim tests benchmarks
+
+bench: $(STAMP_RUN)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) results reports .pytest_cache

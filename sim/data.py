@@ -1,0 +1,194 @@
+"""The shipped province tables, and synthetic regions for teaching and scale tests.
+
+The tables live in ``sim/data/`` (their sources: ``sim/data/SOURCES.md``). They are read once per
+process and cached. :func:`region_data` turns them into the arrays a model starts from, in model
+units: population in millions, money in CNY billions (current prices of the start year), graduates
+in thousands per year.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from sim.sectors import REGIONS
+
+ENDOWMENT_COLUMNS: tuple[str, ...] = ("biodiversity", "energy_resources", "agriculture", "port_access")
+
+
+def _table(name: str) -> pd.DataFrame:
+    with resources.files("sim").joinpath("data", name).open("rb") as handle:
+        return pd.read_csv(handle)
+
+
+@lru_cache(maxsize=None)
+def load_provinces() -> pd.DataFrame:
+    """The base-year (2022) table: one row per province (see ``sim/data/SOURCES.md``)."""
+    frame = _table("provinces.csv")
+    frame["coastal"] = frame["coastal"].astype(str).str.lower().isin(("true", "1"))
+    return frame
+
+
+@lru_cache(maxsize=None)
+def load_history() -> pd.DataFrame:
+    """The yearly history 2010-2022: one row per province and year."""
+    return _table("history.csv")
+
+
+@lru_cache(maxsize=None)
+def load_endowments() -> pd.DataFrame:
+    """Natural-endowment scores in [0, 1] per province (see ``sim/data/ENDOWMENTS.md``)."""
+    return _table("endowments.csv")
+
+
+@lru_cache(maxsize=None)
+def load_tile_grid() -> pd.DataFrame:
+    """Tile-grid cartogram layout: ``province, row, col``."""
+    return _table("tile_grid.csv")
+
+
+@lru_cache(maxsize=None)
+def load_adjacency() -> pd.DataFrame:
+    """Pairs of provinces that share a land border."""
+    return _table("adjacency.csv")
+
+
+@dataclass(frozen=True)
+class RegionData:
+    """Everything a model needs to initialise its regions, as arrays in model units.
+
+    Attributes:
+        names: region names (provinces, or ``R0001``... for synthetic regions).
+        capitals: capital city names.
+        lon, lat: capital coordinates, degrees.
+        region: NBS region code per region (index into :data:`sim.sectors.REGIONS`).
+        coastal: True where the region has a sea coast.
+        population_m: resident population, millions.
+        gdp_cny_bn: gross regional product, CNY billion.
+        rd_cny_bn: R&D expenditure, CNY billion.
+        sci_papers: SCI papers per year (research output).
+        graduates_k: higher-education graduates per year, thousands.
+        heis: regular higher-education institutions.
+        endowments: (N, 4) scores in [0, 1] in the order of :data:`ENDOWMENT_COLUMNS`.
+        year: the year the figures describe.
+        synthetic: True for generated regions.
+    """
+
+    names: list[str]
+    capitals: list[str]
+    lon: np.ndarray
+    lat: np.ndarray
+    region: np.ndarray
+    coastal: np.ndarray
+    population_m: np.ndarray
+    gdp_cny_bn: np.ndarray
+    rd_cny_bn: np.ndarray
+    sci_papers: np.ndarray
+    graduates_k: np.ndarray
+    heis: np.ndarray
+    endowments: np.ndarray
+    year: int
+    synthetic: bool = False
+    observed_rd: dict[int, np.ndarray] = field(default_factory=dict)
+    """Observed R&D expenditure (CNY bn) per later year, for hindcasts."""
+
+    @property
+    def size(self) -> int:
+        """Number of regions."""
+        return len(self.names)
+
+
+def _column(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Values of ``column``, which must be complete."""
+    values = frame[column].to_numpy(dtype=float)
+    if np.isnan(values).any():
+        raise ValueError(f"province table has no {column} for some provinces")
+    return values
+
+
+@lru_cache(maxsize=32)
+def china_data(year: int = 2022) -> RegionData:
+    """The 31 provinces as observed in ``year`` (2010-2022).
+
+    Raises:
+        ValueError: for a year the history table does not cover.
+    """
+    static = load_provinces().set_index("province")
+    history = load_history()
+    years = sorted(history["year"].unique())
+    if year not in years:
+        raise ValueError(f"year {year} is not in the history table ({years[0]}-{years[-1]})")
+    filled = history
+    at_year = filled[filled["year"] == year].set_index("province").loc[static.index]
+    endowments = load_endowments().set_index("province").loc[static.index, list(ENDOWMENT_COLUMNS)]
+    region_codes = static["region"].map({name: i for i, name in enumerate(REGIONS)})
+    if region_codes.isna().any():
+        raise ValueError("province table has an unknown region name")
+    observed = {}
+    for later in years:
+        if later > year:
+            rows = filled[filled["year"] == later].set_index("province").loc[static.index]
+            observed[int(later)] = rows["rd_expenditure_100m_yuan"].to_numpy(float) / 10.0
+    return RegionData(
+        names=list(static.index),
+        capitals=list(static["capital"]),
+        lon=static["capital_lon"].to_numpy(float),
+        lat=static["capital_lat"].to_numpy(float),
+        region=region_codes.to_numpy(int),
+        coastal=static["coastal"].to_numpy(bool),
+        population_m=_column(at_year, "population_10k") / 100.0,
+        gdp_cny_bn=_column(at_year, "gdp_100m_yuan") / 10.0,
+        rd_cny_bn=_column(at_year, "rd_expenditure_100m_yuan") / 10.0,
+        sci_papers=_column(at_year, "sci_papers"),
+        graduates_k=_column(at_year, "graduates_10k") * 10.0,
+        heis=_column(at_year, "heis"),
+        endowments=endowments.to_numpy(float),
+        year=year,
+        observed_rd=observed,
+    )
+
+
+def synthetic_data(n: int, rng: np.random.Generator, year: int = 2022) -> RegionData:
+    """``n`` synthetic regions with China-like spreads, drawn from ``rng``.
+
+    Regions sit at random points of a box of 60 by 30 degrees; the easternmost fifth is coastal
+    and richer; population, income, R&D intensity, papers and graduates are log-normal with
+    spreads close to the provinces'. National totals scale with ``n`` (31 regions give about
+    China's totals).
+    """
+    lon = rng.uniform(75.0, 135.0, n)
+    lat = rng.uniform(20.0, 50.0, n)
+    coastal = lon >= np.quantile(lon, 0.8)
+    region = np.where(coastal | (lon > 115), 0, np.where(lon > 105, 1, 2))
+    region = np.where((lat > 42) & (lon > 118), 3, region)
+    population = rng.lognormal(np.log(45.0), 0.8, n)
+    gdp_pc = rng.lognormal(np.log(75_000.0), 0.35, n) * np.where(coastal, 1.5, 1.0)  # CNY per person
+    gdp = population * gdp_pc / 1_000.0  # CNY bn
+    intensity = np.clip(rng.lognormal(np.log(0.02), 0.45, n), 0.002, 0.07)
+    rd = gdp * intensity
+    papers = 220.0 * rd * rng.lognormal(0.0, 0.3, n)  # about China's papers per CNY bn of R&D
+    graduates = population * rng.lognormal(np.log(7.0), 0.25, n)
+    endowments = rng.uniform(0.0, 1.0, (n, len(ENDOWMENT_COLUMNS)))
+    endowments[:, 3] = np.where(coastal, endowments[:, 3], 0.1 * endowments[:, 3])
+    width = len(str(n))
+    return RegionData(
+        names=[f"R{i:0{width}d}" for i in range(n)],
+        capitals=[f"C{i:0{width}d}" for i in range(n)],
+        lon=lon,
+        lat=lat,
+        region=region.astype(int),
+        coastal=coastal,
+        population_m=population,
+        gdp_cny_bn=gdp,
+        rd_cny_bn=rd,
+        sci_papers=papers,
+        graduates_k=graduates,
+        heis=np.maximum(1.0, np.round(population * 2.0)),
+        endowments=endowments,
+        year=year,
+        synthetic=True,
+    )

@@ -1,0 +1,240 @@
+"""The flows that couple all regions at once, as pure vectorised functions.
+
+Each function takes arrays and parameters and returns arrays; none keeps state or draws random
+numbers. The model calls them once a year. Couplings between regions (graduate migration and
+knowledge spillovers) run over a fixed neighbour list of at most ``k`` regions per region, so
+their cost grows as N*k, linearly in the number of regions. With 31 provinces and the default k
+(48) every province is every other's neighbour and the couplings are exact.
+
+Symbols (docs/ODD.md, "Submodels", uses the same names):
+    Y  output (CNY bn), K capital (CNY bn), A productivity, N workers (millions),
+    E  human-capital index, H skilled workers (millions), R research capacity (CNY bn).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def _unit_vectors(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    lon_r, lat_r = np.radians(lon), np.radians(lat)
+    return np.column_stack((np.cos(lat_r) * np.cos(lon_r), np.cos(lat_r) * np.sin(lon_r), np.sin(lat_r)))
+
+
+def neighbour_lists(lon: np.ndarray, lat: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` nearest regions of every region (itself first) and their distances.
+
+    Args:
+        lon, lat: coordinates in degrees, shape (N,).
+        k: neighbours per region, itself included; all N regions when N <= k.
+
+    Returns:
+        ``(index, distance_km)``, both shape (N, min(N, k)); column 0 is the region itself.
+    """
+    points = _unit_vectors(np.asarray(lon, float), np.asarray(lat, float))
+    n = len(points)
+    k = min(n, k)
+    if k == n:
+        chord = np.linalg.norm(points[:, None, :] - points[None, :, :], axis=-1)
+        order = np.argsort(chord, axis=1, kind="stable")
+        # make sure each region is its own first neighbour even when two share a point
+        own = order == np.arange(n)[:, None]
+        order = np.where(own.any(axis=1, keepdims=True), np.concatenate(
+            [np.arange(n)[:, None], order[~own].reshape(n, n - 1)], axis=1), order)
+        chord = np.take_along_axis(chord, order, axis=1)
+    else:
+        chord, order = cKDTree(points).query(points, k=k)
+        self_first = order[:, 0] == np.arange(n)
+        if not self_first.all():  # coincident points: put the region itself first
+            for i in np.flatnonzero(~self_first):
+                row = [i] + [j for j in order[i] if j != i][: k - 1]
+                order[i] = row
+                chord[i] = np.linalg.norm(points[row] - points[i], axis=1)
+    distance = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0))
+    return order.astype(np.int64), distance
+
+
+def human_capital_index(skilled_share: np.ndarray, skill_premium: float) -> np.ndarray:
+    """E = exp(psi * skilled share): Mincer-style efficiency of a region's workforce."""
+    return np.exp(skill_premium * skilled_share)
+
+
+def sector_output(
+    productivity: np.ndarray,
+    capital: np.ndarray,
+    effective_labour: np.ndarray,
+    price: np.ndarray,
+    capital_share: float,
+) -> np.ndarray:
+    """Output of every region and sector, CNY bn.
+
+    Workers follow capital across a region's sectors (N_s = N K_s / K), so Cobb-Douglas
+    Y_s = p_s A_s K_s^a (E N_s)^(1-a) reduces to Y_s = p_s A_s K_s (E N / K)^(1-a).
+
+    Args:
+        productivity: A, shape (N, S).
+        capital: K, shape (N, S).
+        effective_labour: E*N per region, shape (N,).
+        price: p per sector, shape (S,), 1 at the base year.
+        capital_share: a.
+    """
+    total_capital = capital.sum(axis=1)
+    labour_per_capital = np.divide(effective_labour, total_capital, out=np.zeros_like(total_capital),
+                                   where=total_capital > 0)
+    return price * productivity * capital * (labour_per_capital ** (1.0 - capital_share))[:, None]
+
+
+def market_prices(demand: np.ndarray, supply: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
+    """Prices that clear national markets with constant-elasticity demand.
+
+    p = (D / X)^(1/e) for each sector; a sector with infinite elasticity keeps p = 1 (no demand
+    constraint). With e = 1 the sector's total value is D whatever is supplied: a province that
+    adds supply takes share from the others in the same market (crowding).
+
+    Args:
+        demand: D per sector, the value demanded at p = 1.
+        supply: X per sector, quantity supplied at base-year prices.
+        elasticity: e per sector (``np.inf`` for unconstrained sectors).
+    """
+    ratio = np.divide(demand, supply, out=np.ones_like(demand), where=supply > 0)
+    with np.errstate(divide="ignore"):
+        exponent = np.where(np.isinf(elasticity), 0.0, 1.0 / elasticity)
+    return ratio**exponent
+
+
+def allocate_investment(
+    investment: np.ndarray, capital: np.ndarray, returns: np.ndarray, responsiveness: float
+) -> np.ndarray:
+    """Split each region's investment over its sectors, tilted towards higher returns.
+
+    I_s = I K_s (r_s / r_mean)^eta / sum over sectors of the same, where r_mean is the region's
+    capital-weighted mean return. eta = 0 keeps the sector mix; larger eta moves capital faster.
+
+    Args:
+        investment: I per region, shape (N,).
+        capital: K, shape (N, S).
+        returns: average return p A (E N / K)^(1-a) per region and sector, shape (N, S).
+        responsiveness: eta.
+    """
+    total = capital.sum(axis=1, keepdims=True)
+    mean_return = (capital * returns).sum(axis=1, keepdims=True) / np.where(total > 0, total, 1.0)
+    relative = np.divide(returns, mean_return, out=np.ones_like(returns), where=mean_return > 0)
+    weights = capital * relative**responsiveness
+    weight_sum = weights.sum(axis=1, keepdims=True)
+    return investment[:, None] * np.divide(weights, weight_sum, out=np.zeros_like(weights), where=weight_sum > 0)
+
+
+def research_output(capacity: np.ndarray, efficiency: np.ndarray, returns_to_scale: float,
+                    agglomeration: float, reference_capacity: float) -> np.ndarray:
+    """Research output (SCI papers a year) of each region.
+
+    P = z R^b (R / R_ref)^g: diminishing returns b < 1 to a region's own capacity R, an
+    agglomeration gain g for regions above the reference size R_ref, and a calibrated
+    efficiency z per region that makes the base year match the observed papers.
+    """
+    safe = np.maximum(capacity, 0.0)
+    return efficiency * safe**returns_to_scale * (safe / reference_capacity) ** agglomeration
+
+
+def spillover_pool(stock: np.ndarray, neighbours: np.ndarray, distance_km: np.ndarray,
+                   share: float, distance_scale_km: np.ndarray) -> np.ndarray:
+    """Knowledge reaching each region from its neighbours.
+
+    S_i = share * sum over neighbours j != i of exp(-d_ij / D_ij) * R_j, with D_ij the distance
+    scale (longer where connectivity is higher).
+
+    Args:
+        stock: research capacity, shape (N, F).
+        neighbours: (N, k) indices, column 0 the region itself.
+        distance_km: (N, k) distances.
+        share: weight of a neighbour at zero distance.
+        distance_scale_km: (N, k) distance scale per pair.
+    """
+    weights = share * np.exp(-distance_km[:, 1:] / distance_scale_km[:, 1:])
+    return np.einsum("nk,nkf->nf", weights, stock[neighbours[:, 1:]])
+
+
+def productivity_growth(
+    productivity: np.ndarray,
+    knowledge_intensity: np.ndarray,
+    transfer: np.ndarray,
+    absorptive: np.ndarray,
+    base_growth: float,
+    knowledge_effect: float,
+    catch_up_rate: float,
+) -> np.ndarray:
+    """Log growth of productivity A for every region and sector in one year.
+
+    dlnA = g0 + mu * T * B * log2(1 + k / k_mean) + kappa * ln(A_frontier / A)
+
+    where k is the region's knowledge intensity in the sector's field (own plus spillover capacity
+    per unit of GDP), k_mean its mean over regions, T the technology-transfer multiplier (strategy),
+    B the absorptive capacity and A_frontier the highest productivity of the sector.
+
+    Args:
+        productivity: A, shape (N, S).
+        knowledge_intensity: k, shape (N, S).
+        transfer: T, shape (N, S).
+        absorptive: B, shape (N,).
+    """
+    mean_intensity = knowledge_intensity.mean(axis=0)
+    relative = np.divide(knowledge_intensity, mean_intensity, out=np.zeros_like(knowledge_intensity),
+                         where=mean_intensity > 0)
+    frontier = productivity.max(axis=0)
+    gap = np.log(np.divide(frontier, productivity, out=np.ones_like(productivity), where=productivity > 0))
+    return (base_growth + knowledge_effect * transfer * absorptive[:, None] * np.log2(1.0 + relative)
+            + catch_up_rate * gap)
+
+
+def graduate_flows(
+    graduates: np.ndarray,
+    attraction: np.ndarray,
+    neighbours: np.ndarray,
+    distance_km: np.ndarray,
+    connectivity: np.ndarray,
+    mobility: float,
+    distance_cost: float,
+    home_bias: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where each region's new graduates go to work.
+
+    A share ``1 - mobility`` stays home. The mobile share chooses among the region's neighbours
+    (itself included) by a multinomial logit: V_ij = a_j - c d_ij / (1000 km * conn_ij) + h [i=j],
+    where a_j is destination j's attraction (wages, matching jobs), c the distance cost, conn_ij
+    the connectivity of the pair and h the home bias (hukou friction). People are conserved.
+
+    Args:
+        graduates: new graduates per region, shape (N,).
+        attraction: a_j per region, shape (N,).
+        neighbours, distance_km: (N, k) neighbour lists, column 0 the region itself.
+        connectivity: (N, k) connectivity of each pair.
+
+    Returns:
+        ``(arrivals, stayers)``: graduates starting work in each region, and the number of
+        each region's graduates who stay home, both shape (N,).
+    """
+    utility = attraction[neighbours] - distance_cost * distance_km / (1000.0 * connectivity)
+    utility[:, 0] += home_bias
+    utility -= utility.max(axis=1, keepdims=True)
+    choice = np.exp(utility)
+    choice /= choice.sum(axis=1, keepdims=True)
+    movers = mobility * graduates
+    flows = movers[:, None] * choice
+    arrivals = np.bincount(neighbours.ravel(), weights=flows.ravel(), minlength=len(graduates))
+    arrivals += (1.0 - mobility) * graduates
+    stayers = (1.0 - mobility) * graduates + flows[:, 0]
+    return arrivals, stayers
+
+
+def income_migration(population: np.ndarray, income_per_capita: np.ndarray, rate: float) -> np.ndarray:
+    """Net migrants per region (millions) moving towards higher income; they sum to zero.
+
+    m_i = rate * P_i * (ln y_i - mean over people of ln y).
+    """
+    log_income = np.log(income_per_capita)
+    mean_log = np.dot(population, log_income) / population.sum()
+    flows = rate * population * (log_income - mean_log)
+    return flows - population * (flows.sum() / population.sum())

@@ -1,0 +1,133 @@
+"""Results folders: Parquet tables written part by part, atomically, plus a manifest.
+
+Layout of a results folder::
+
+    manifest.json           what was run: scenario(s) as resolved, seeds, versions, git commit
+    runs/part-<id>.parquet     one row per run (status, seed, parameters)
+    national/part-<id>.parquet one row per run and year
+    province/part-<id>.parquet one row per run, year and province
+    events/part-<id>.parquet   one row per event that fired
+
+``pandas.read_parquet(folder / "province")`` reads every part of a table. A part is written to a
+temporary name in the same folder and renamed into place, so a crash never leaves a half-written
+part that is read as data (readers skip names starting with ``.`` or ``_``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.errors import ResultsError
+
+TABLES: tuple[str, ...] = ("runs", "national", "province", "events")
+MANIFEST = "manifest.json"
+
+
+def _atomic_write_bytes(path: Path, payload: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    with tmp.open("wb") as handle:
+        handle.write(payload)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def write_part(folder: Path, table: str, part: str, frame: pd.DataFrame) -> Path:
+    """Write one part of ``table`` atomically; returns its path."""
+    directory = Path(folder) / table
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"part-{part}.parquet"
+    tmp = directory / f".part-{part}.parquet.tmp-{os.getpid()}"
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> None:
+    """Write ``manifest.json`` atomically."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    _atomic_write_bytes(Path(folder) / MANIFEST, json.dumps(manifest, indent=2, default=str).encode())
+
+
+def read_manifest(folder: str | Path) -> dict[str, Any]:
+    """The manifest of a results folder.
+
+    Raises:
+        ResultsError: when ``folder`` is not a results folder.
+    """
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if not folder.is_dir():
+        raise ResultsError(f"{folder}: no such folder")
+    if not path.exists():
+        raise ResultsError(f"{folder}: not a results folder (no {MANIFEST})")
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise ResultsError(f"{path}: unreadable manifest ({exc})") from None
+
+
+def part_ids(folder: str | Path, table: str) -> set[str]:
+    """Ids of the complete parts of ``table`` in ``folder``."""
+    directory = Path(folder) / table
+    if not directory.is_dir():
+        return set()
+    return {p.name[len("part-"):-len(".parquet")] for p in directory.glob("part-*.parquet")}
+
+
+def read_table(folder: str | Path, table: str) -> pd.DataFrame:
+    """Every part of ``table`` as one DataFrame (empty when there is none)."""
+    directory = Path(folder) / table
+    if not directory.is_dir() or not any(directory.glob("part-*.parquet")):
+        return pd.DataFrame()
+    return pd.read_parquet(directory)
+
+
+def read_results(folder: str | Path) -> dict[str, pd.DataFrame]:
+    """All four tables of a results folder, plus its manifest under ``"manifest"``."""
+    manifest = read_manifest(folder)
+    tables: dict[str, Any] = {name: read_table(folder, name) for name in TABLES}
+    tables["manifest"] = manifest
+    return tables
+
+
+def git_commit() -> str:
+    """The git commit of the source tree the package runs from, or ``"unknown"``."""
+    root = Path(__file__).resolve().parent.parent
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    commit = out.stdout.strip()
+    if out.returncode != 0 or not commit:
+        return "unknown"
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, timeout=5, check=False).stdout.strip()
+    return commit + ("-dirty" if dirty else "")
+
+
+def provenance() -> dict[str, Any]:
+    """Versions, git commit and time, for manifests."""
+    import platform
+
+    import mesa
+    import numpy
+
+    import sim
+
+    return {
+        "package_version": sim.__version__,
+        "git_commit": git_commit(),
+        "python": platform.python_version(),
+        "mesa": mesa.__version__,
+        "numpy": numpy.__version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,320 @@
+"""Development strategies: how a province spends its science budget.
+
+A strategy is a small object per province with four hooks that the model calls:
+
+* :meth:`Strategy.attach` / :meth:`Strategy.detach` when a province adopts or leaves it
+  (choose a field or segment, set technology-transfer multipliers);
+* :meth:`Strategy.extra_budget` before the year's spending (fund returns, central matching);
+* :meth:`Strategy.plan` returns a :class:`SpendingPlan` that never exceeds the budget;
+* :meth:`Strategy.after_year` after production (fund failures, multinational labs arriving).
+
+Every random draw goes through ``model.rng``. Adding a strategy means one subclass here and one
+entry in :data:`STRATEGIES` (and its parameters in :mod:`sim.scenario`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.sectors import (
+    CONSUMER_SEGMENTS,
+    FIELD_INDEX,
+    FIELD_SECTOR,
+    FIELDS,
+    KIND_INDEX,
+    SECTOR_INDEX,
+)
+
+if TYPE_CHECKING:
+    from sim.agents import Province
+    from sim.model import RegionalGrowthModel
+
+
+@dataclass
+class SpendingPlan:
+    """How one province spends one year's science budget (CNY bn).
+
+    Attributes:
+        existing: funding spread over the province's institutes in proportion to their capacity.
+        institutes: ``(kind, field, amount)``: funding for the province's institute of that kind
+            and field; the model founds one when the province has none.
+        equity: sector index -> capital injected into that sector (a guidance fund's stake).
+        education: higher-education places (a talent push): adds graduates every year after.
+        incentives: open-zone incentives (land, office space, tax breaks) that attract labs.
+    """
+
+    existing: float = 0.0
+    institutes: list[tuple[str, str, float]] = field(default_factory=list)
+    equity: dict[int, float] = field(default_factory=dict)
+    education: float = 0.0
+    incentives: float = 0.0
+
+    def total(self) -> float:
+        """Everything the plan spends."""
+        return (self.existing + sum(a for _, _, a in self.institutes) + sum(self.equity.values())
+                + self.education + self.incentives)
+
+
+class Strategy:
+    """Business as usual: the whole budget goes to existing institutes. Base class of the others."""
+
+    name = "baseline"
+
+    def __init__(self, model: RegionalGrowthModel) -> None:
+        self.model = model
+        self.params = getattr(model.scenario.strategy, self.name, None)
+
+    def attach(self, province: Province) -> None:
+        """Set up ``province`` for this strategy (called when it adopts it)."""
+
+    def detach(self, province: Province) -> None:
+        """Undo :meth:`attach` (technology transfer back to 1)."""
+        self.model.state.transfer[province.index, :] = 1.0
+
+    def extra_budget(self, province: Province) -> float:
+        """Money beyond the regular budget this year (fund returns, central matching), CNY bn."""
+        return 0.0
+
+    def plan(self, province: Province, budget: float) -> SpendingPlan:
+        """Spend ``budget``: here all of it on existing institutes."""
+        return SpendingPlan(existing=budget)
+
+    def after_year(self, province: Province) -> None:
+        """React to the year's outcome (random events of the strategy)."""
+
+    def describe(self) -> str:
+        """One line for event logs and dashboards."""
+        return self.name
+
+
+class Megacity(Strategy):
+    """Reference: central science money concentrated in a few megacities.
+
+    The concentration is an allocation rule of the centre (see the model's budget step); a
+    province running it spends like ``baseline``.
+    """
+
+    name = "megacity"
+
+
+class Hefei(Strategy):
+    """Anchor and fund: a flagship national lab in one strategic field plus a guidance fund.
+
+    The field is the one where the province is strongest relative to the nation, weighted by
+    the size of the matching national market (``field = "auto"``), or the one named. The fund
+    takes equity in the matching sector; its returns come back into the budget; each year the
+    bet can fail and the fund (and the firms it backed) lose a share of the stake.
+    """
+
+    name = "hefei"
+
+    def __init__(self, model: RegionalGrowthModel) -> None:
+        super().__init__(model)
+        self.field: str = FIELDS[0]
+        self.stake = 0.0
+
+    def attach(self, province: Province) -> None:
+        if self.params.field != "auto":
+            self.field = self.params.field
+        else:
+            state = self.model.state
+            capacity = state.research_by_field[province.index, : len(FIELDS)]
+            national = state.research_by_field[:, : len(FIELDS)].sum(axis=0)
+            strength = (capacity / max(capacity.sum(), 1e-12)) / (national / national.sum())
+            market = state.sector_output[:, FIELD_SECTOR].sum(axis=0)
+            self.field = FIELDS[int(np.argmax(strength * np.sqrt(market / market.sum())))]
+        self.sector = FIELD_SECTOR[FIELD_INDEX[self.field]]
+        self.model.state.transfer[province.index, self.sector] = self.params.transfer
+
+    def extra_budget(self, province: Province) -> float:
+        return self.params.fund_return * self.stake
+
+    def plan(self, province: Province, budget: float) -> SpendingPlan:
+        lab = self.params.lab_share * budget
+        fund = min(self.params.fund_share * budget, budget - lab)
+        self.stake += fund
+        return SpendingPlan(existing=budget - lab - fund, institutes=[("national_lab", self.field, lab)],
+                            equity={self.sector: fund})
+
+    def after_year(self, province: Province) -> None:
+        if self.stake > 0 and self.model.rng.random() < self.params.failure_rate:
+            loss = self.params.failure_loss * self.stake
+            self.stake -= loss
+            self.model.destroy_capital(province.index, self.sector, loss)
+            self.model.log_event("fund_failure", province.index,
+                                 f"guidance-fund bet in {self.field} failed: CNY {loss:.1f} bn lost")
+
+    def describe(self) -> str:
+        return f"hefei ({self.field})"
+
+
+ENDOWMENT_FIELD_WEIGHTS = {
+    # field: weights on (biodiversity, energy_resources, agriculture, port_access)
+    "biotech": (1.0, 0.0, 0.2, 0.0),
+    "green_energy": (0.0, 1.0, 0.0, 0.0),
+    "agriculture": (0.2, 0.0, 1.0, 0.0),
+    "advanced_manufacturing": (0.0, 0.2, 0.0, 0.8),
+    "ev_batteries": (0.0, 0.6, 0.0, 0.3),
+    "ict_consumer": (0.0, 0.0, 0.0, 0.5),
+}
+"""How strongly each natural endowment favours a research field (cas_branch field choice)."""
+
+
+class CasBranch(Strategy):
+    """Endowment-matched branch institutes, mostly paid by the centre.
+
+    The province's ``institutes`` best-matching fields by natural endowment get a CAS branch
+    each; the centre adds ``central_match`` yuan per provincial yuan spent on them.
+    """
+
+    name = "cas_branch"
+
+    def attach(self, province: Province) -> None:
+        endowment = self.model.data.endowments[province.index]
+        scores = {f: float(np.dot(w, endowment)) for f, w in ENDOWMENT_FIELD_WEIGHTS.items()}
+        ranked = sorted(FIELDS, key=lambda f: (-scores[f], FIELDS.index(f)))
+        self.fields = ranked[: self.params.institutes]
+        for f in self.fields:
+            self.model.state.transfer[province.index, FIELD_SECTOR[FIELD_INDEX[f]]] = self.params.transfer
+
+    def extra_budget(self, province: Province) -> float:
+        return self.params.central_match * self.params.branch_share * province.budget_cny_bn
+
+    def plan(self, province: Province, budget: float) -> SpendingPlan:
+        own = budget / (1.0 + self.params.central_match * self.params.branch_share)
+        branches = budget - own * (1.0 - self.params.branch_share)
+        each = branches / len(self.fields)
+        return SpendingPlan(existing=budget - branches, institutes=[("cas_branch", f, each) for f in self.fields])
+
+    def describe(self) -> str:
+        return f"cas_branch ({', '.join(self.fields)})"
+
+
+class ForeignMultinational(Strategy):
+    """An open zone: incentives attract multinational R&D labs; spillovers; profit leaves.
+
+    Each year a lab arrives with probability ``arrival_rate`` x openness x attractiveness, where
+    attractiveness rises with the skilled share, connectivity, a coast and the incentives spent.
+    Labs bring foreign capital into their sector (a share of its profit leaves the province)
+    and raise technology transfer there. When openness falls, labs leave.
+    """
+
+    name = "foreign_multinational"
+
+    def __init__(self, model: RegionalGrowthModel) -> None:
+        super().__init__(model)
+        self.incentives = 0.0
+        self.labs: list[int] = []
+
+    def plan(self, province: Province, budget: float) -> SpendingPlan:
+        incentives = self.params.incentive_share * budget
+        self.incentives = 0.8 * self.incentives + incentives
+        return SpendingPlan(existing=budget - incentives, incentives=incentives)
+
+    def attractiveness(self, province: Province) -> float:
+        """Relative pull of the province on multinational labs (1 = average interior province)."""
+        state = self.model.state
+        i = province.index
+        skilled = state.skilled_share[i] / max(state.skilled_share.mean(), 1e-12)
+        coast = 1.5 if province.coastal else 0.7
+        incentive = self.incentives / max(self.params.lab_size, 1e-12)
+        return float(np.sqrt(skilled) * coast * state.connectivity[i] * min(2.0, 0.5 + incentive))
+
+    def after_year(self, province: Province) -> None:
+        model = self.model
+        openness = model.state.openness
+        # labs leave when openness has fallen below its base level
+        leave = max(0.0, 1.0 - openness) * 0.5
+        for row in list(self.labs):
+            if model.rng.random() < leave:
+                self.labs.remove(row)
+                model.close_institute(row, reason="multinational lab left (openness fell)")
+        chance = min(0.95, self.params.arrival_rate * openness * self.attractiveness(province))
+        if model.rng.random() < chance:
+            sector_name = self.params.sectors[int(model.rng.integers(len(self.params.sectors)))]
+            field_name = sector_name if sector_name in FIELD_INDEX else "advanced_manufacturing"
+            row = model.found_institute(province.index, "multinational_lab", field_name, self.params.lab_size,
+                                        funded_by="foreign")
+            self.labs.append(row)
+            sector = SECTOR_INDEX[sector_name]
+            model.add_foreign_capital(province.index, sector, 4.0 * self.params.lab_size)
+            model.state.transfer[province.index, sector] = max(model.state.transfer[province.index, sector],
+                                                               self.params.spillover)
+
+
+class ConsumerNiche(Strategy):
+    """Target a national consumer segment and win market share from the other provinces in it.
+
+    ``coordination = "independent"``: each province targets the biggest segment (herding);
+    ``"coordinated"``: the niche provinces take different segments, each where it is relatively
+    strongest. The guidance money builds capacity in the segment; prices in each national segment
+    clear with a finite demand elasticity, so provinces crowding one segment share its demand.
+    """
+
+    name = "consumer_niche"
+
+    def __init__(self, model: RegionalGrowthModel) -> None:
+        super().__init__(model)
+        self.segment: str = self.params.segment if self.params.segment != "auto" else CONSUMER_SEGMENTS[0]
+
+    def attach(self, province: Province) -> None:
+        self.model.request_segment_assignment()
+
+    def set_segment(self, province: Province, segment: str) -> None:
+        """Target ``segment`` (called by the model's segment assignment)."""
+        self.model.state.transfer[province.index, :] = 1.0
+        self.segment = segment
+        self.model.state.transfer[province.index, SECTOR_INDEX[segment]] = self.params.transfer
+
+    def plan(self, province: Province, budget: float) -> SpendingPlan:
+        equity = self.params.equity_share * budget
+        research_field = self.segment if self.segment in FIELD_INDEX else "advanced_manufacturing"
+        return SpendingPlan(institutes=[("research_base", research_field, budget - equity)],
+                            equity={SECTOR_INDEX[self.segment]: equity})
+
+    def describe(self) -> str:
+        return f"consumer_niche ({self.segment})"
+
+
+STRATEGIES: dict[str, type[Strategy]] = {
+    cls.name: cls for cls in (Strategy, Hefei, CasBranch, ForeignMultinational, ConsumerNiche, Megacity)
+}
+"""Strategy classes by scenario name."""
+
+
+def make_strategy(name: str, model: RegionalGrowthModel) -> Strategy:
+    """A new strategy object of kind ``name`` for one province."""
+    return STRATEGIES[name](model)
+
+
+def assign_segments(provinces: list[Province], model: RegionalGrowthModel) -> None:
+    """Choose the target segment of every consumer-niche province.
+
+    Independent provinces herd into the segment with the largest national market. Coordinated
+    provinces are assigned, largest economy first, to the segment where they are relatively
+    strongest among those taken by the fewest provinces so far.
+    """
+    if not provinces:
+        return
+    state = model.state
+    segment_index = [SECTOR_INDEX[s] for s in CONSUMER_SEGMENTS]
+    market = state.sector_output[:, segment_index].sum(axis=0)
+    coordination = model.scenario.strategy.consumer_niche.coordination
+    fixed = model.scenario.strategy.consumer_niche.segment
+    taken = dict.fromkeys(CONSUMER_SEGMENTS, 0)
+    for province in sorted(provinces, key=lambda p: -state.gdp[p.index]):
+        if fixed != "auto":
+            segment = fixed
+        elif coordination == "independent":
+            segment = CONSUMER_SEGMENTS[int(np.argmax(market))]
+        else:
+            own = state.sector_output[province.index, segment_index]
+            advantage = (own / max(own.sum(), 1e-12)) / (market / market.sum())
+            fewest = min(taken.values())
+            candidates = [i for i, s in enumerate(CONSUMER_SEGMENTS) if taken[s] == fewest]
+            segment = CONSUMER_SEGMENTS[max(candidates, key=lambda i: advantage[i])]
+        taken[segment] += 1
+        province.strategy.set_segment(province, segment)
