@@ -34,6 +34,7 @@ from sim.sectors import (
     REGIONS,
     SECTOR_INDEX,
     SECTORS,
+    SKILL_INTENSITY,
 )
 from sim.strategies import ConsumerNiche, Strategy, assign_segments, make_strategy
 
@@ -288,6 +289,7 @@ class RegionalGrowthModel(mesa.Model):
         )
         self.state.set_workers(cfg.migration.participation)
         self.state.investment = self._allocate_investment(self.state.gdp)
+        self.amenity = self._calibrate_amenity()
         self.talent_push = self._group_mask(cfg.investment.talent_push) * cfg.investment.talent_push_size
 
         # ---- agents and strategies
@@ -558,18 +560,52 @@ class RegionalGrowthModel(mesa.Model):
         state.graduates = (self.graduates0 * (state.population / self.population0) * growth * (1.0 + self.talent_push)
                            + state.education_capacity)
         mig = cfg.migration
-        per_worker = state.gdp / state.workers
-        high_tech = state.sector_output[:, HIGH_TECH_INDEX].sum(axis=1) / state.gdp
-        jobs = (high_tech + 0.05) / np.maximum(state.skilled_share, 1e-6)
-        attraction = (mig.wage_weight * np.log(per_worker / per_worker.mean())
-                      + mig.jobs_weight * np.log(jobs / jobs.mean()))
-        conn = np.sqrt(state.connectivity[:, None] * state.connectivity[self.neighbours])
-        arrivals, stayers = economy.graduate_flows(state.graduates, attraction, self.neighbours, self.distance_km,
-                                                   conn, mig.graduate_mobility, mig.distance_cost, mig.home_bias)
+        arrivals, stayers = economy.graduate_flows(state.graduates, self._attraction() + self.amenity,
+                                                   self.neighbours, self.distance_km, self._pair_connectivity(),
+                                                   mig.graduate_mobility, mig.distance_cost, mig.home_bias)
         state.graduate_arrivals = arrivals
         state.graduate_stayers = stayers
         state.skilled = state.skilled * (1.0 - mig.skilled_retirement) + arrivals / 1000.0
         np.minimum(state.skilled, 0.95 * state.workers, out=state.skilled)
+
+    def _pair_connectivity(self) -> np.ndarray:
+        conn = self.state.connectivity
+        return np.sqrt(conn[:, None] * conn[self.neighbours])
+
+    def _attraction(self) -> np.ndarray:
+        """What draws graduates to each region, before its calibrated amenity: wages, matching
+        skilled openings per skilled worker already there, and the number of openings."""
+        state = self.state
+        mig = self.scenario.migration
+        per_worker = state.gdp / state.workers
+        openings = state.sector_output @ SKILL_INTENSITY
+        jobs = openings / np.maximum(state.skilled, 1e-9)
+        return (mig.wage_weight * np.log(per_worker / per_worker.mean())
+                + mig.jobs_weight * np.log(jobs / jobs.mean())
+                + mig.size_weight * np.log(openings / openings.mean()))
+
+    def _calibrate_amenity(self, iterations: int = 200) -> np.ndarray:
+        """Amenity per region that makes base-year mobile graduates arrive in proportion to the
+        skilled workforce (so that, with nothing changed, skilled shares keep their pattern)."""
+        state = self.state
+        mig = self.scenario.migration
+        amenity = np.zeros(self.n)
+        if mig.graduate_mobility == 0:
+            return amenity
+        target = mig.graduate_mobility * state.graduates.sum() * state.skilled / state.skilled.sum()
+        base = self._attraction()
+        conn = self._pair_connectivity()
+        stay = (1.0 - mig.graduate_mobility) * state.graduates
+        for _ in range(iterations):
+            arrivals, _ = economy.graduate_flows(state.graduates, base + amenity, self.neighbours,
+                                                 self.distance_km, conn, mig.graduate_mobility,
+                                                 mig.distance_cost, mig.home_bias)
+            movers = np.maximum(arrivals - stay, 1e-12)
+            step = np.log(target / movers)
+            amenity = np.clip(amenity + step, -20.0, 20.0)
+            if np.max(np.abs(step)) < 1e-6:
+                break
+        return amenity - amenity.mean()
 
     def _knowledge(self) -> None:
         state = self.state
@@ -577,7 +613,7 @@ class RegionalGrowthModel(mesa.Model):
         rc = self.scenario.research
         f = len(FIELDS)
         own = state.research_by_field[:, :f] + state.research_by_field[:, f:] / f
-        conn = np.sqrt(state.connectivity[:, None] * state.connectivity[self.neighbours])
+        conn = self._pair_connectivity()
         spill = economy.spillover_pool(own, self.neighbours, self.distance_km, ec.spillover_share,
                                        ec.spillover_distance_km * conn)
         knowledge_field = own + spill

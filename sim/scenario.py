@@ -134,6 +134,9 @@ class MigrationConfig(_Section):
     """Share of new graduates who look beyond their home province (0 = all stay home)."""
     wage_weight: NonNegative = 1.0
     jobs_weight: NonNegative = 1.5
+    """Weight of matching skilled openings per skilled worker already there."""
+    size_weight: NonNegative = 1.0
+    """Weight of the log number of skilled openings (bigger labour markets draw more)."""
     distance_cost: NonNegative = 0.8
     """Utility cost per 1,000 km (divided by connectivity)."""
     home_bias: NonNegative = 1.0
@@ -153,7 +156,9 @@ class HefeiConfig(_Section):
     lab_share: Fraction = 0.45
     fund_share: Fraction = 0.35
     transfer: Annotated[float, Field(ge=0.0, le=10.0)] = 2.5
-    fund_return: Annotated[float, Field(ge=0.0, le=1.0)] = 0.12
+    fund_return: Annotated[float, Field(ge=0.0, le=1.0)] = 0.06
+    exit_rate: Fraction = 0.1
+    """Share of the fund's stake sold on each year."""
     failure_rate: Fraction = 0.05
     failure_loss: Fraction = 0.8
 

@@ -6,6 +6,8 @@ productivity of the ``biotech`` sector). The remaining sectors draw on general k
 
 from __future__ import annotations
 
+import numpy as np
+
 SECTORS: tuple[str, ...] = (
     "agriculture",
     "traditional_industry",
@@ -49,6 +51,9 @@ FIELD_INDEX = {name: i for i, name in enumerate(FIELDS)}
 FIELD_SECTOR = [SECTOR_INDEX[f] for f in FIELDS]
 """For each field, the index of its matching sector."""
 HIGH_TECH_INDEX = [SECTOR_INDEX[s] for s in HIGH_TECH]
+
+SKILL_INTENSITY = np.array([0.02, 0.10, 0.35, 0.40, 0.30, 0.45, 0.50, 0.15, 0.25])
+"""Skilled jobs per unit of output by sector (in :data:`SECTORS` order), relative weights."""
 
 REGIONS: tuple[str, ...] = ("east", "central", "west", "northeast")
 """NBS four-region groups, in the order of the integer region codes."""

@@ -24,6 +24,7 @@ from sim.sectors import (
     FIELD_INDEX,
     FIELD_SECTOR,
     FIELDS,
+    HIGH_TECH,
     KIND_INDEX,
     SECTOR_INDEX,
 )
@@ -103,10 +104,12 @@ class Megacity(Strategy):
 class Hefei(Strategy):
     """Anchor and fund: a flagship national lab in one strategic field plus a guidance fund.
 
-    The field is the one where the province is strongest relative to the nation, weighted by
-    the size of the matching national market (``field = "auto"``), or the one named. The fund
-    takes equity in the matching sector; its returns come back into the budget; each year the
-    bet can fail and the fund (and the firms it backed) lose a share of the stake.
+    The field is the strategic (high-tech) field where the province is strongest relative to the
+    nation, weighted by the size of the matching national market (``field = "auto"``), or the
+    one named. The fund
+    takes equity in the matching sector; its returns come back into the budget; it exits a share
+    of its stake every year (sold on to private owners); each year the bet can fail and the fund
+    (and the firms it backed) lose a share of the stake.
     """
 
     name = "hefei"
@@ -121,11 +124,12 @@ class Hefei(Strategy):
             self.field = self.params.field
         else:
             state = self.model.state
-            capacity = state.research_by_field[province.index, : len(FIELDS)]
-            national = state.research_by_field[:, : len(FIELDS)].sum(axis=0)
+            candidates = [FIELD_INDEX[f] for f in FIELDS if f in HIGH_TECH]
+            capacity = state.research_by_field[province.index, candidates]
+            national = state.research_by_field[:, candidates].sum(axis=0)
             strength = (capacity / max(capacity.sum(), 1e-12)) / (national / national.sum())
-            market = state.sector_output[:, FIELD_SECTOR].sum(axis=0)
-            self.field = FIELDS[int(np.argmax(strength * np.sqrt(market / market.sum())))]
+            market = state.sector_output[:, [FIELD_SECTOR[f] for f in candidates]].sum(axis=0)
+            self.field = FIELDS[candidates[int(np.argmax(strength * np.sqrt(market / market.sum())))]]
         self.sector = FIELD_SECTOR[FIELD_INDEX[self.field]]
         self.model.state.transfer[province.index, self.sector] = self.params.transfer
 
@@ -135,15 +139,19 @@ class Hefei(Strategy):
     def plan(self, province: Province, budget: float) -> SpendingPlan:
         lab = self.params.lab_share * budget
         fund = min(self.params.fund_share * budget, budget - lab)
-        self.stake += fund
+        self.stake = self.stake * (1.0 - self.params.exit_rate) + fund
         return SpendingPlan(existing=budget - lab - fund, institutes=[("national_lab", self.field, lab)],
                             equity={self.sector: fund})
 
     def after_year(self, province: Province) -> None:
         if self.stake > 0 and self.model.rng.random() < self.params.failure_rate:
             loss = self.params.failure_loss * self.stake
+            state = self.model.state
+            exposure = min(1.0, self.stake / max(state.capital[province.index, self.sector], 1e-12))
             self.stake -= loss
             self.model.destroy_capital(province.index, self.sector, loss)
+            # the firms it backed fail: the sector loses the know-how they carried
+            state.productivity[province.index, self.sector] *= 1.0 - self.params.failure_loss * exposure
             self.model.log_event("fund_failure", province.index,
                                  f"guidance-fund bet in {self.field} failed: CNY {loss:.1f} bn lost")
 

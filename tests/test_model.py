@@ -1,0 +1,126 @@
+"""The model: base-year reproduction, reproducibility, invariants, synthetic regions, Mesa."""
+
+from __future__ import annotations
+
+import mesa
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import SCENARIOS
+
+from sim import RegionalGrowthModel, load_scenario
+from sim.data import load_provinces
+from sim.runner import run_scenario
+
+
+@pytest.fixture(scope="module")
+def baseline():
+    return load_scenario(SCENARIOS / "baseline.toml")
+
+
+def test_base_year_reproduces_the_data(baseline):
+    model = RegionalGrowthModel(baseline)
+    province = model.province_frame()
+    table = load_provinces().set_index("province")
+    first = province[province["year"] == 2022].set_index("province")
+    names = list(table.index)
+    np.testing.assert_allclose(first.loc[names, "gdp_cny_bn"], table["gdp_100m_yuan"] / 10, rtol=1e-3)
+    np.testing.assert_allclose(first.loc[names, "population_m"], table["population_10k"] / 100, rtol=1e-3)
+    np.testing.assert_allclose(first.loc[names, "research_output"], table["sci_papers"], rtol=1e-3)
+    np.testing.assert_allclose(first.loc[names, "graduates_k"], table["graduates_10k"] * 10, rtol=1e-3)
+    # research output computed from capacity (not copied) also matches after calibration
+    model._research()
+    np.testing.assert_allclose(model.state.papers, table.loc[model.province_names, "sci_papers"], rtol=1e-3)
+
+
+def test_same_seed_same_tables_different_seed_different(baseline):
+    a = run_scenario(baseline, seed=11)
+    b = run_scenario(baseline, seed=11)
+    c = run_scenario(baseline, seed=12)
+    pd.testing.assert_frame_equal(a.national, b.national)
+    pd.testing.assert_frame_equal(a.province, b.province)
+    pd.testing.assert_frame_equal(a.events, b.events)
+    assert not a.province["gdp_cny_bn"].equals(c.province["gdp_cny_bn"])
+
+
+@pytest.mark.parametrize("name", ["baseline", "hefei", "foreign_multinational", "consumer_niche", "mixed"])
+def test_invariants_hold_every_year(name):
+    model = RegionalGrowthModel(load_scenario(SCENARIOS / f"{name}.toml"), seed=3)
+    people = model.state.population.sum()
+    while model.running:
+        before = model.state.population.sum()
+        model.step()
+        model.check_invariants()
+        state = model.state
+        # graduate migration conserves people
+        assert state.graduate_arrivals.sum() == pytest.approx(state.graduates.sum(), rel=1e-9)
+        # general migration moves people without creating them: only natural change alters the total
+        assert state.population.sum() == pytest.approx(before * (1 + model.scenario.migration.natural_growth),
+                                                       rel=1e-9)
+        assert state.net_migration.sum() == pytest.approx(0.0, abs=1e-9 * people)
+        # spending never exceeds budget, province by province
+        assert np.all(state.spent <= state.budget * (1 + 1e-9) + 1e-12)
+        assert np.all(state.skilled <= state.workers)
+    assert model.year == model.end_year
+
+
+def test_synthetic_regions_run_and_scale():
+    model = RegionalGrowthModel(overrides=["run.provinces=\"synthetic:200\"", "run.end_year=2027"], seed=4).run()
+    frame = model.province_frame()
+    assert frame["province"].nunique() == 200
+    assert len(frame) == 200 * 6
+    assert model.neighbours.shape == (200, 48)
+    assert np.all(model.neighbours[:, 0] == np.arange(200))
+    model.check_invariants()
+
+
+def test_synthetic_regions_depend_on_the_seed():
+    a = RegionalGrowthModel(overrides=['run.provinces="synthetic:20"'], seed=1)
+    b = RegionalGrowthModel(overrides=['run.provinces="synthetic:20"'], seed=2)
+    assert not np.allclose(a.data.gdp_cny_bn, b.data.gdp_cny_bn)
+
+
+def test_agents_are_mesa_agents_and_read_the_arrays(baseline):
+    model = RegionalGrowthModel(baseline)
+    provinces = model.agents_by_type[type(model.provinces[0])]
+    assert len(provinces) == 31
+    anhui = next(p for p in model.provinces if p.name == "Anhui")
+    assert anhui.capital == "Hefei" and anhui.region == "central" and not anhui.coastal
+    assert anhui.gdp_cny_bn == pytest.approx(4504.5, rel=1e-3)
+    assert anhui.gdp_per_capita_cny == pytest.approx(1000 * anhui.gdp_cny_bn / anhui.population_m)
+    assert {inst.kind for inst in anhui.institutes} == {"research_base", "university"}
+    model.step()
+    assert anhui.gdp_cny_bn == pytest.approx(float(model.state.gdp[anhui.index]))
+
+
+def test_keyword_parameters_and_mesa_batch_run():
+    model = RegionalGrowthModel(migration__graduate_mobility=0.6, run__end_year=2025)
+    assert model.scenario.migration.graduate_mobility == 0.6
+    results = mesa.batch_run(RegionalGrowthModel,
+                             parameters={"migration__graduate_mobility": [0.1, 0.6], "run__end_year": 2025},
+                             iterations=1, max_steps=10, number_processes=1, display_progress=False)
+    frame = pd.DataFrame(results)
+    assert set(frame["migration__graduate_mobility"]) == {0.1, 0.6}
+    assert {"gdp_cny_bn", "gini", "research_output"} <= set(frame.columns)
+    assert frame["year"].max() == 2025
+
+
+def test_megaproject_founds_an_institute_and_logs_it():
+    model = RegionalGrowthModel(overrides=[
+        'events=[{type="megaproject", year=2024, province="Guizhou", field="ict_consumer", capacity=4.0, '
+        'name="FAST"}]', "run.end_year=2025"], seed=1).run()
+    events = model.events_frame()
+    row = events[events["type"] == "institute_founded"].iloc[0]
+    assert row["year"] == 2024 and row["province"] == "Guizhou" and "FAST" in row["detail"]
+    guizhou = next(p for p in model.provinces if p.name == "Guizhou")
+    assert any(inst.kind == "megafacility" for inst in guizhou.institutes)
+
+
+def test_hindcast_start_year_uses_history():
+    model = RegionalGrowthModel(overrides=["run.start_year=2012", "run.end_year=2016", "investment.target_year=2016",
+                                           "investment.observed_rd=true"], seed=1)
+    assert model.year == 2012
+    model.run()
+    # driven by observed R&D: the national budget in 2015 equals the observed total
+    national = model.national_frame().set_index("year")
+    assert national.loc[2015, "rd_budget_cny_bn"] == pytest.approx(model.data.observed_rd[2015].sum(), rel=1e-9)

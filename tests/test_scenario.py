@@ -1,0 +1,144 @@
+"""Scenario files: extends, overrides and every kind of bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.errors import ScenarioError
+from sim.scenario import Scenario, load_scenario, parse_override
+
+from conftest import SCENARIOS
+
+
+def error_of(path=None, overrides=()):
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, list(overrides))
+    return info.value
+
+
+def test_defaults_are_valid():
+    scenario = Scenario()
+    assert scenario.run.start_year == 2022
+    assert scenario.run.end_year == 2050
+    assert scenario.strategies.default == "baseline"
+
+
+def test_extends_merges_tables_and_overrides_values(write_toml):
+    write_toml("parent.toml", '[run]\nend_year = 2040\nseed = 5\n[migration]\ngraduate_mobility = 0.2\n')
+    child = write_toml("child.toml", 'extends = "parent.toml"\n[run]\nseed = 9\n')
+    scenario = load_scenario(child)
+    assert scenario.run.end_year == 2040  # from the parent
+    assert scenario.run.seed == 9  # the child wins
+    assert scenario.migration.graduate_mobility == 0.2
+    assert scenario.name == "child"
+
+
+def test_set_overrides_are_typed():
+    scenario = load_scenario(SCENARIOS / "baseline.toml",
+                             ["migration.graduate_mobility=0.6", "strategies.default=hefei", "imitation.enabled=true",
+                              'strategies.assign={Anhui="cas_branch"}'])
+    assert scenario.migration.graduate_mobility == 0.6
+    assert scenario.strategies.default == "hefei"
+    assert scenario.imitation.enabled is True
+    assert scenario.strategies.assign == {"Anhui": "cas_branch"}
+
+
+def test_parse_override_reads_toml_values():
+    assert parse_override("a.b=1") == (["a", "b"], 1)
+    assert parse_override("a.b=[1, 2]") == (["a", "b"], [1, 2])
+    assert parse_override("a=plain words") == (["a"], "plain words")
+
+
+def test_missing_file():
+    exc = error_of("no/such/file.toml")
+    assert "no/such/file.toml" in str(exc) and "file not found" in str(exc)
+
+
+def test_broken_toml(write_toml):
+    path = write_toml("broken.toml", "[run\nseed = 1\n")
+    exc = error_of(path)
+    assert str(path) in str(exc) and "not valid TOML" in str(exc)
+
+
+def test_unknown_key_suggests_close_match(write_toml):
+    path = write_toml("typo.toml", "[migration]\ngraduate_mobilty = 0.5\n")
+    exc = error_of(path)
+    assert exc.key == "migration.graduate_mobilty"
+    assert "did you mean 'graduate_mobility'" in exc.message
+    assert str(path) in str(exc)
+
+
+def test_unknown_section(write_toml):
+    exc = error_of(write_toml("typo.toml", "[migraton]\nx = 1\n"))
+    assert exc.key == "migraton" and "did you mean 'migration'" in exc.message
+
+
+def test_wrong_type(write_toml):
+    exc = error_of(write_toml("type.toml", '[run]\nseed = "abc"\n'))
+    assert exc.key == "run.seed" and "'abc'" in exc.message
+
+
+@pytest.mark.parametrize("text,key", [
+    ("[investment]\ncentral_share = 1.5\n", "investment.central_share"),
+    ("[investment]\nrd_intensity_target = -1.0\n", "investment.rd_intensity_target"),
+    ("[migration]\ngraduate_mobility = -0.1\n", "migration.graduate_mobility"),
+])
+def test_out_of_range(write_toml, text, key):
+    exc = error_of(write_toml("range.toml", text))
+    assert exc.key == key
+    assert "greater than or equal" in exc.message or "less than or equal" in exc.message
+
+
+def test_end_year_before_start_year(write_toml):
+    exc = error_of(write_toml("years.toml", "[run]\nstart_year = 2022\nend_year = 2020\n"))
+    assert exc.key == "run" and "must be after start_year" in exc.message
+
+
+def test_unknown_province_is_named_with_suggestion(write_toml):
+    exc = error_of(write_toml("prov.toml", '[strategies]\nassign = { Anhiu = "hefei" }\n'))
+    assert exc.key == "strategies.assign.Anhiu" and "did you mean 'Anhui'" in exc.message
+
+
+def test_unknown_strategy(write_toml):
+    exc = error_of(write_toml("strat.toml", '[strategies]\ndefault = "hefie"\n'))
+    assert exc.key == "strategies.default" and "did you mean 'hefei'" in exc.message
+
+
+def test_province_named_twice(write_toml):
+    path = write_toml("twice.toml", '[strategies]\nassign = { Anhui = "hefei" }\ncas_branch = ["Anhui"]\n')
+    exc = error_of(path)
+    assert "assigned a strategy twice" in exc.message and exc.key == "strategies.cas_branch"
+
+
+def test_extends_cycle(write_toml):
+    write_toml("a.toml", 'extends = "b.toml"\n')
+    b = write_toml("b.toml", 'extends = "a.toml"\n')
+    exc = error_of(b)
+    assert exc.key == "extends" and "cycle" in exc.message
+
+
+def test_bad_set_path_names_the_override():
+    exc = error_of(SCENARIOS / "baseline.toml", ["migration.nope=1"])
+    assert exc.source == "--set migration.nope=1"
+    assert exc.key == "migration.nope" and "unknown key" in exc.message
+
+
+def test_set_without_equals():
+    exc = error_of(SCENARIOS / "baseline.toml", ["migration.graduate_mobility"])
+    assert "expected key.path=value" in exc.message
+
+
+def test_unknown_event_type(write_toml):
+    exc = error_of(write_toml("ev.toml", '[[events]]\ntype = "meteor"\nyear = 2030\n'))
+    assert exc.key == "events[0].type" and "fdi_shock" in exc.message
+
+
+def test_event_field_checked(write_toml):
+    exc = error_of(write_toml("ev.toml", '[[events]]\ntype = "megaproject"\nyear = 2030\nprovince = "Guizhou"\n'
+                                           'field = "astronomy"\n'))
+    assert exc.key == "events[0].field"
+
+
+def test_synthetic_form(write_toml):
+    exc = error_of(write_toml("syn.toml", '[run]\nprovinces = "synthetic:1"\n'))
+    assert exc.key == "run.provinces" and "synthetic:N" in exc.message
