@@ -1,0 +1,95 @@
+"""End-to-end command line: ``sim run`` and bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+from conftest import ROOT, SCENARIOS
+
+
+def sim(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "sim", *map(str, args)], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def test_run_prints_summary_and_writes_results(tmp_path):
+    out = tmp_path / "res"
+    proc = sim("run", SCENARIOS / "mixed.toml", "--seed", 5, "--out", out, "--set", "run.end_year=2035")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout
+    for needle in ("National GDP", "Gini", "Theil T between regions", "Coast/interior", "Top 10 provinces",
+                   "Nanjing", "Strategies in use", "hefei"):
+        assert needle in text
+    for table in ("national", "province", "events", "runs"):
+        frame = pd.read_parquet(out / table)
+        assert "run_id" in frame.columns
+    national = pd.read_parquet(out / "national")
+    assert list(national["year"]) == list(range(2022, 2036))
+    manifest = (out / "manifest.json").read_text()
+    assert '"seed": 5' in manifest and "git_commit" in manifest and "package_version" in manifest
+    assert "mixed.toml" in manifest
+
+
+def test_python_api_returns_frames():
+    from sim.runner import run_scenario
+
+    result = run_scenario(SCENARIOS / "baseline.toml", seed=1, overrides=["run.end_year=2025"])
+    assert list(result.national["year"]) == [2022, 2023, 2024, 2025]
+    assert len(result.province) == 31 * 4
+    assert result.runs.loc[0, "status"] == "ok"
+
+
+BAD_INPUTS = [
+    ("missing.toml", None, "file not found"),
+    ("broken.toml", "[run\n", "not valid TOML"),
+    ("typo.toml", "[migration]\ngraduate_mobilty = 0.5\n", "did you mean 'graduate_mobility'"),
+    ("type.toml", '[run]\nseed = "x"\n', "run.seed"),
+    ("negative.toml", "[investment]\nrd_intensity_target = -2\n", "investment.rd_intensity_target"),
+    ("share.toml", "[investment]\ncentral_share = 2\n", "investment.central_share"),
+    ("years.toml", "[run]\nend_year = 2000\n", "must be after start_year"),
+    ("province.toml", '[strategies]\nassign = { Atlantis = "hefei" }\n', "unknown province or group 'Atlantis'"),
+    ("cycle.toml", 'extends = "cycle.toml"\n', "extends cycle"),
+]
+
+
+@pytest.mark.parametrize("name,text,needle", BAD_INPUTS)
+def test_bad_scenario_is_one_line_exit_2_and_no_folder(tmp_path, name, text, needle):
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    out = tmp_path / "out"
+    proc = sim("run", path, "--out", out)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0] and name in lines[0]
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+def test_bad_set_path(tmp_path):
+    proc = sim("run", SCENARIOS / "baseline.toml", "--set", "economy.nonsense=1", "--out", tmp_path / "o")
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == ("error: --set economy.nonsense=1: economy.nonsense: unknown key; allowed: "
+                                   + proc.stderr.split("allowed: ")[1].strip())
+    assert not (tmp_path / "o").exists()
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    proc = sim("run", tmp_path / "missing.toml", "--debug")
+    assert proc.returncode != 0 and "Traceback" in proc.stderr
+
+
+def test_out_folder_that_exists_is_refused(tmp_path):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "keep.txt").write_text("precious")
+    proc = sim("run", SCENARIOS / "baseline.toml", "--out", tmp_path / "full")
+    assert proc.returncode == 2 and "exists" in proc.stderr
+    assert (tmp_path / "full" / "keep.txt").read_text() == "precious"
+
+
+def test_help_lists_the_verbs():
+    proc = sim("--help")
+    assert proc.returncode == 0 and "run" in proc.stdout
