@@ -458,7 +458,35 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
     return key, message
 
 
-def _check_names(scenario: Scenario, source: str, province_names: list[str] | None) -> None:
+def _check_group_overlaps(scenario: Scenario, source: str, group_members: dict[str, set[str]]) -> None:
+    """Refuse two groups that overlap and assign different strategies to a province in both."""
+    groups = [(name, strategy, key) for name, strategy, key in scenario.strategies.assignments() if name in GROUPS]
+    named = {name for name, _, _ in scenario.strategies.assignments() if name not in GROUPS}
+    for a in range(len(groups)):
+        for b in range(a + 1, len(groups)):
+            (name_a, strat_a, key_a), (name_b, strat_b, key_b) = groups[a], groups[b]
+            both = sorted((group_members[name_a] & group_members[name_b]) - named)
+            if strat_a != strat_b and both:
+                raise ScenarioError(source, key_b, f"group {name_b!r} assigns {strat_b!r} but {key_a} assigns "
+                                    f"{strat_a!r} to the same provinces ({', '.join(both[:3])}"
+                                    f"{'...' if len(both) > 3 else ''}); name the provinces instead")
+
+
+def china_groups() -> dict[str, set[str]]:
+    """Members of every group name for the 31 provinces."""
+    from sim.data import load_provinces
+
+    table = load_provinces()
+    names = set(table["province"])
+    members = {"all": names, "coastal": set(table.loc[table["coastal"], "province"]),
+               "interior": set(table.loc[~table["coastal"], "province"])}
+    for region in ("east", "central", "west", "northeast"):
+        members[region] = set(table.loc[table["region"] == region, "province"])
+    return members
+
+
+def _check_names(scenario: Scenario, source: str, province_names: list[str] | None,
+                 group_members: dict[str, set[str]] | None = None) -> None:
     """Check province and group names used in the scenario against the known provinces."""
     if province_names is None:
         return
@@ -479,6 +507,8 @@ def _check_names(scenario: Scenario, source: str, province_names: list[str] | No
         if name in seen:
             raise ScenarioError(source, key, f"{name!r} is assigned a strategy twice (also in {seen[name]})")
         seen[name] = key
+    if group_members is not None:
+        _check_group_overlaps(scenario, source, group_members)
     for name in scenario.investment.targeted_provinces:
         check(name, "investment.targeted_provinces", groups_ok=False)
     for name in scenario.investment.talent_push:
@@ -512,13 +542,11 @@ def validate_scenario(data: dict[str, Any], source: str, province_names: list[st
     except ValidationError as exc:
         key, message = describe_validation_error(exc)
         raise ScenarioError(source, key, message) from None
+    groups = None
     if province_names is None and scenario.run.provinces == "china":
-        from sim.data import load_provinces
-
-        province_names = list(load_provinces()["province"])
-    elif province_names is None:
-        province_names = None
-    _check_names(scenario, source, province_names)
+        groups = china_groups()
+        province_names = sorted(groups["all"])
+    _check_names(scenario, source, province_names, groups)
     return scenario
 
 
@@ -544,14 +572,7 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[s
         validate_scenario(data, source)
     if not overrides:
         return validate_scenario(data, source)
-    # validate each override on its own, so that an error names the one at fault
-    for i in range(len(overrides)):
-        partial = apply_overrides(data, list(overrides[: i + 1]))
-        try:
-            validate_scenario(partial, f"--set {overrides[i]}")
-        except ScenarioError as exc:
-            path_parts, _ = parse_override(overrides[i])
-            if exc.key and not exc.key.startswith(".".join(path_parts)) and i > 0:
-                continue
-            raise
-    return validate_scenario(apply_overrides(data, list(overrides)), f"--set {' '.join(overrides)}")
+    # apply the overrides one by one, so that an error names the one that caused it
+    for i, expression in enumerate(overrides):
+        validate_scenario(apply_overrides(data, list(overrides[: i + 1])), f"--set {expression}")
+    return validate_scenario(apply_overrides(data, list(overrides)), f"--set {overrides[-1]}")

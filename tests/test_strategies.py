@@ -31,8 +31,18 @@ def test_assignment_by_group_and_name():
 
 
 def test_overlapping_groups_with_different_strategies_are_refused():
-    with pytest.raises(ScenarioError, match="name the province instead"):
+    with pytest.raises(ScenarioError, match="name the provinces instead") as info:
         model_with('strategies.assign={west="cas_branch", interior="hefei"}')
+    assert info.value.source.startswith("--set")
+
+
+def test_overlapping_groups_with_the_same_strategy_or_named_provinces_are_fine():
+    model = model_with('strategies.assign={west="cas_branch", interior="cas_branch"}')
+    assert sum(p.strategy.name == "cas_branch" for p in model.provinces) == 19
+    # northeast and coastal overlap only in Liaoning, which is named: no conflict
+    model = model_with('strategies.assign={northeast="cas_branch", coastal="hefei", Liaoning="baseline"}')
+    by_name = {p.name: p.strategy.name for p in model.provinces}
+    assert (by_name["Liaoning"], by_name["Jilin"], by_name["Fujian"]) == ("baseline", "cas_branch", "hefei")
 
 
 def test_spending_plan_total():
