@@ -38,7 +38,7 @@ def test_overlapping_groups_with_different_strategies_are_refused():
 
 def test_overlapping_groups_with_the_same_strategy_or_named_provinces_are_fine():
     model = model_with('strategies.assign={west="cas_branch", interior="cas_branch"}')
-    assert sum(p.strategy.name == "cas_branch" for p in model.provinces) == 19
+    assert sum(p.strategy.name == "cas_branch" for p in model.provinces) == 20  # interior + Guangxi
     # northeast and coastal overlap only in Liaoning, which is named: no conflict
     model = model_with('strategies.assign={northeast="cas_branch", coastal="hefei", Liaoning="baseline"}')
     by_name = {p.name: p.strategy.name for p in model.provinces}
