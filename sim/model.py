@@ -354,9 +354,13 @@ class RegionalGrowthModel(mesa.Model):
         chosen = [cfg.default] * self.n
         source: list[str | None] = [None] * self.n
         pairs = cfg.assignments()
+        named = set()
+        for name, strategy, key in pairs:
+            if name not in GROUPS:
+                named |= set(np.flatnonzero(self.group_members(name)).tolist())
         for name, strategy, key in sorted(pairs, key=lambda p: p[0] not in GROUPS):
             for i in np.flatnonzero(self.group_members(name)):
-                if name in GROUPS and source[i] is not None and chosen[i] != strategy:
+                if name in GROUPS and i not in named and source[i] is not None and chosen[i] != strategy:
                     raise ScenarioError(self.scenario.name, key,
                                         f"group {name!r} assigns {strategy!r} to {self.province_names[i]}, "
                                         f"which {source[i]} assigns {chosen[i]!r}; name the province instead")
