@@ -160,6 +160,7 @@ def spillover_pool(stock: np.ndarray, neighbours: np.ndarray, distance_km: np.nd
 def productivity_growth(
     productivity: np.ndarray,
     knowledge_intensity: np.ndarray,
+    reference_intensity: np.ndarray,
     transfer: np.ndarray,
     absorptive: np.ndarray,
     base_growth: float,
@@ -168,21 +169,22 @@ def productivity_growth(
 ) -> np.ndarray:
     """Log growth of productivity A for every region and sector in one year.
 
-    dlnA = g0 + mu * T * B * log2(1 + k / k_mean) + kappa * ln(A_frontier / A)
+    dlnA = g0 + mu * T * B * log2(1 + k / k_ref) + kappa * ln(A_frontier / A)
 
     where k is the region's knowledge intensity in the sector's field (own plus spillover capacity
-    per unit of GDP), k_mean its mean over regions, T the technology-transfer multiplier (strategy),
-    B the absorptive capacity and A_frontier the highest productivity of the sector.
+    per unit of GDP), k_ref a fixed reference (the mean over regions at the base year, so that a
+    nation that invests more in science grows faster), T the technology-transfer multiplier
+    (strategy), B the absorptive capacity and A_frontier the highest productivity of the sector.
 
     Args:
         productivity: A, shape (N, S).
         knowledge_intensity: k, shape (N, S).
+        reference_intensity: k_ref, shape (S,).
         transfer: T, shape (N, S).
         absorptive: B, shape (N,).
     """
-    mean_intensity = knowledge_intensity.mean(axis=0)
-    relative = np.divide(knowledge_intensity, mean_intensity, out=np.zeros_like(knowledge_intensity),
-                         where=mean_intensity > 0)
+    relative = np.divide(knowledge_intensity, reference_intensity, out=np.zeros_like(knowledge_intensity),
+                         where=reference_intensity > 0)
     frontier = productivity.max(axis=0)
     gap = np.log(np.divide(frontier, productivity, out=np.ones_like(productivity), where=productivity > 0))
     return (base_growth + knowledge_effect * transfer * absorptive[:, None] * np.log2(1.0 + relative)

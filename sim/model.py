@@ -290,6 +290,7 @@ class RegionalGrowthModel(mesa.Model):
         self.state.set_workers(cfg.migration.participation)
         self.state.investment = self._allocate_investment(self.state.gdp)
         self.amenity = self._calibrate_amenity()
+        self.reference_intensity = self._knowledge_intensity()[1].mean(axis=0)
         self.talent_push = self._group_mask(cfg.investment.talent_push) * cfg.investment.talent_push_size
 
         # ---- agents and strategies
@@ -611,23 +612,31 @@ class RegionalGrowthModel(mesa.Model):
                 break
         return amenity - amenity.mean()
 
+    def _knowledge_intensity(self) -> tuple[np.ndarray, np.ndarray]:
+        """Own research capacity per field (N, F) and knowledge intensity per sector (N, S):
+        own plus spilled-over capacity in the sector's field per unit of GDP (the mean over
+        fields for sectors without one)."""
+        state = self.state
+        ec = self.scenario.economy
+        f = len(FIELDS)
+        own = state.research_by_field[:, :f] + state.research_by_field[:, f:] / f
+        spill = economy.spillover_pool(own, self.neighbours, self.distance_km, ec.spillover_share,
+                                       ec.spillover_distance_km * self._pair_connectivity())
+        knowledge_field = own + spill
+        knowledge = np.repeat(knowledge_field.mean(axis=1, keepdims=True), len(SECTORS), axis=1)
+        knowledge[:, FIELD_SECTOR] = knowledge_field
+        return own, knowledge / state.gdp[:, None]
+
     def _knowledge(self) -> None:
         state = self.state
         ec = self.scenario.economy
         rc = self.scenario.research
-        f = len(FIELDS)
-        own = state.research_by_field[:, :f] + state.research_by_field[:, f:] / f
-        conn = self._pair_connectivity()
-        spill = economy.spillover_pool(own, self.neighbours, self.distance_km, ec.spillover_share,
-                                       ec.spillover_distance_km * conn)
-        knowledge_field = own + spill
-        knowledge = np.repeat(knowledge_field.mean(axis=1, keepdims=True), len(SECTORS), axis=1)
-        knowledge[:, FIELD_SECTOR] = knowledge_field
-        intensity = knowledge / state.gdp[:, None]
+        own, intensity = self._knowledge_intensity()
         share = state.skilled_share
         absorptive = (share / (state.skilled.sum() / state.workers.sum())) ** ec.absorptive_elasticity
-        growth = economy.productivity_growth(state.productivity, intensity, state.transfer, absorptive,
-                                             ec.base_tfp_growth, ec.knowledge_effect, ec.catch_up_rate)
+        growth = economy.productivity_growth(state.productivity, intensity, self.reference_intensity,
+                                             state.transfer, absorptive, ec.base_tfp_growth,
+                                             ec.knowledge_effect, ec.catch_up_rate)
         state.productivity *= np.exp(growth)
         # breakthroughs: a field's yearly chance is shared among regions by their capacity in it
         capacity_share = own / np.maximum(own.sum(axis=0), 1e-12)

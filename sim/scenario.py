@@ -96,9 +96,9 @@ class EconomyConfig(_Section):
     capital_share: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.4
     savings_rate: Fraction = 0.40
     depreciation: Fraction = 0.06
-    base_tfp_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.003
+    base_tfp_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.00876
     knowledge_effect: Annotated[float, Field(ge=0.0, le=0.2)] = 0.008
-    catch_up_rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.015
+    catch_up_rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0196
     absorptive_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
     skill_premium: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
     """psi in the human-capital index exp(psi * skilled share)."""
@@ -141,7 +141,7 @@ class MigrationConfig(_Section):
     """Utility cost per 1,000 km (divided by connectivity)."""
     home_bias: NonNegative = 1.0
     """Extra utility of the home province among movers (hukou friction)."""
-    population_migration_rate: Annotated[float, Field(ge=0.0, le=0.2)] = 0.004
+    population_migration_rate: Annotated[float, Field(ge=0.0, le=0.2)] = 0.00562
     natural_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = -0.0006
     participation: Annotated[float, Field(gt=0.0, le=1.0)] = 0.62
     skilled_retirement: Fraction = 0.025

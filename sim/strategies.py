@@ -257,8 +257,8 @@ class ConsumerNiche(Strategy):
     """Target a national consumer segment and win market share from the other provinces in it.
 
     ``coordination = "independent"``: each province targets the biggest segment (herding);
-    ``"coordinated"``: the niche provinces take different segments, each where it is relatively
-    strongest. The guidance money builds capacity in the segment; prices in each national segment
+    ``"coordinated"``: a planner spreads the niche provinces over segments in proportion to
+    market size, each where it is relatively strong. The guidance money builds capacity in the segment; prices in each national segment
     clear with a finite demand elasticity, so provinces crowding one segment share its demand.
     """
 
@@ -302,8 +302,9 @@ def assign_segments(provinces: list[Province], model: RegionalGrowthModel) -> No
     """Choose the target segment of every consumer-niche province.
 
     Independent provinces herd into the segment with the largest national market. Coordinated
-    provinces are assigned, largest economy first, to the segment where they are relatively
-    strongest among those taken by the fewest provinces so far.
+    provinces are assigned, largest economy first, to the segment with the most national market
+    per niche province already assigned to it (times the square root of the province's relative
+    strength there), so that competitors spread in proportion to market size.
     """
     if not provinces:
         return
@@ -319,10 +320,11 @@ def assign_segments(provinces: list[Province], model: RegionalGrowthModel) -> No
         elif coordination == "independent":
             segment = CONSUMER_SEGMENTS[int(np.argmax(market))]
         else:
+            # a planner spreads the provinces so that each segment's market per competitor stays
+            # large, tilted towards segments where the province is relatively strong
             own = state.sector_output[province.index, segment_index]
             advantage = (own / max(own.sum(), 1e-12)) / (market / market.sum())
-            fewest = min(taken.values())
-            candidates = [i for i, s in enumerate(CONSUMER_SEGMENTS) if taken[s] == fewest]
-            segment = CONSUMER_SEGMENTS[max(candidates, key=lambda i: advantage[i])]
+            room = np.array([market[i] / (1 + taken[s]) for i, s in enumerate(CONSUMER_SEGMENTS)])
+            segment = CONSUMER_SEGMENTS[int(np.argmax(room * np.sqrt(advantage)))]
         taken[segment] += 1
         province.strategy.set_segment(province, segment)

@@ -104,9 +104,9 @@ def test_spillover_by_hand():
 
 
 def test_productivity_growth_by_hand():
-    # two regions, one sector; knowledge intensity (1, 3) has mean 2 -> relative (0.5, 1.5)
-    growth = economy.productivity_growth(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]), np.ones((2, 1)),
-                                         np.ones(2), 0.01, 0.02, 0.1)
+    # two regions, one sector; knowledge intensity (1, 3) against reference 2 -> relative (0.5, 1.5)
+    growth = economy.productivity_growth(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]), np.array([2.0]),
+                                         np.ones((2, 1)), np.ones(2), 0.01, 0.02, 0.1)
     expected0 = 0.01 + 0.02 * np.log2(1.5) + 0.1 * np.log(2.0)
     expected1 = 0.01 + 0.02 * np.log2(2.5)
     np.testing.assert_allclose(growth[:, 0], [expected0, expected1])

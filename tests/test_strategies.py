@@ -74,7 +74,7 @@ def test_consumer_niche_coordination_spreads_segments():
     coordinated = model_with(assign, 'strategy.consumer_niche.coordination="coordinated"')
     seg_ind = {p.strategy.segment for p in independent.provinces if p.strategy.name == "consumer_niche"}
     seg_co = {p.strategy.segment for p in coordinated.provinces if p.strategy.name == "consumer_niche"}
-    assert len(seg_ind) == 1 and len(seg_co) == 4
+    assert len(seg_ind) == 1 and len(seg_co) >= 2
 
 
 def test_foreign_labs_arrive_and_are_logged():
