@@ -1,0 +1,61 @@
+"""``sim validate [--out DIR] [--calibrate]``: hindcast 2012 onwards against the observed history."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime
+from pathlib import Path
+
+from sim.errors import SimError
+
+
+def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
+    """Register ``sim validate``."""
+    parser = subparsers.add_parser(
+        "validate", parents=[common], help="hindcast the provinces against observed data and score it",
+        description="Initialise the 31 provinces in 2012 from the shipped history table, drive them with the "
+                    "observed provincial R&D spending year by year and compare with what was observed up to "
+                    "the last year of the table: GDP per capita (levels and growth), SCI papers, graduates and "
+                    "the inequality path, against two benchmarks (every province at the national rate; beta "
+                    "convergence fitted on 2012-2016). Prints the statistics and writes a folder with CSV and "
+                    "Parquet tables and PNG figures. See docs/validation.md.")
+    parser.add_argument("--scenario", default=None,
+                        help="scenario file whose parameters to validate (default: the package defaults); "
+                             "its strategies and events are replaced by business as usual")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="first refit the calibrated parameters on 2012-2016 (simulated moments, a few "
+                             "seconds) and validate with the fitted values")
+    parser.add_argument("--seed", type=int, default=None, help="model seed (default: the scenario's run.seed)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results folder (default: results/validation-<time>)")
+    parser.add_argument("--no-write", action="store_true", help="print the statistics only")
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Run the hindcast (and the fit), print the statistics, write the folder."""
+    from sim.validation import format_validation, validate, write_results
+
+    if args.seed is not None and args.seed < 0:
+        raise SimError(f"--seed: expected a non-negative integer, got {args.seed}")
+    out = None
+    if not args.no_write:
+        out = args.out or Path("results") / f"validation-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        if out.exists() and any(out.iterdir()):
+            raise SimError(f"--out {out}: folder exists and is not empty; choose another")
+    overrides = list(args.overrides)
+    calibration = None
+    if args.calibrate:
+        from sim.calibration import calibrate, format_calibration
+
+        calibration = calibrate(args.scenario, overrides=overrides, seed=args.seed)
+        print(format_calibration(calibration))
+        print()
+        overrides = [*overrides, *calibration.overrides()]
+    result = validate(args.scenario, overrides=overrides, seed=args.seed)
+    print(format_validation(result))
+    if out is not None:
+        write_results(out, result, calibration, extra_manifest={"scenario_file": args.scenario,
+                                                                "overrides": overrides})
+        print(f"\nStatistics, tables and figures written to {out}/")
+    return 0

@@ -1,0 +1,313 @@
+"""Tests for sim.validation, sim.calibration and ``sim validate``: hand-computed statistics, the
+comparison wiring on a perfect forecast, the hindcast's prices, the fit, and the command line."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from sim import metrics
+from sim.calibration import CALIBRATED, calibrate, model_moments, observed_moments
+from sim.cli import main
+from sim.data import china_data
+from sim.scenario import Scenario
+from sim.validation import (
+    CALIBRATION_WINDOW,
+    GDP_DEFLATOR,
+    Window,
+    annual_log_growth,
+    compare_window,
+    deflator,
+    fit_beta_benchmark,
+    format_validation,
+    hindcast,
+    observed_beta_benchmark,
+    observed_panel,
+    r2_log_levels,
+    relative_growth,
+    relative_level,
+    rmse,
+    skill_score,
+    spearman,
+    validate,
+    write_results,
+)
+
+E = math.e
+ROOT = Path(__file__).resolve().parent.parent
+
+# --------------------------------------------------------------------------------------
+# statistics by hand
+
+
+def test_r2_log_levels_by_hand() -> None:
+    # ln o = (0, 1, 2): mean 1, total sum of squares 2; ln s = (1, 1, 2): residuals (1, 0, 0) -> R2 = 1 - 1/2
+    assert r2_log_levels([E, E, E**2], [1.0, E, E**2]) == pytest.approx(0.5, abs=1e-12)
+    assert r2_log_levels([1.0, E, E**2], [1.0, E, E**2]) == pytest.approx(1.0)
+    # the observed mean for everyone scores 0; a worse forecast is negative
+    assert r2_log_levels([E, E, E], [1.0, E, E**2]) == pytest.approx(0.0, abs=1e-12)
+    assert r2_log_levels([E**2, E, 1.0], [1.0, E, E**2]) == pytest.approx(1 - 8 / 2)
+
+
+def test_r2_log_levels_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="positive"):
+        r2_log_levels([1.0, 0.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="observed has 3"):
+        r2_log_levels([1.0, 2.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match="all equal"):
+        r2_log_levels([1.0, 2.0], [3.0, 3.0])
+    with pytest.raises(ValueError, match="finite"):
+        r2_log_levels([1.0, np.nan], [1.0, 2.0])
+
+
+def test_spearman_by_hand() -> None:
+    # ranks (1, 2, 3) and (1, 3, 2): d^2 = 0 + 1 + 1 = 2 -> rho = 1 - 6 * 2 / (3 * 8) = 0.5
+    assert spearman([1.0, 2.0, 3.0], [10.0, 30.0, 20.0]) == pytest.approx(0.5)
+    assert spearman([1.0, 2.0, 3.0], [3.0, 2.0, 1.0]) == pytest.approx(-1.0)
+    # monotone transformations do not matter
+    assert spearman(np.exp([1.0, 2.0, 3.0]), [0.1, 0.2, 0.3]) == pytest.approx(1.0)
+    assert math.isnan(spearman([0.0, 0.0, 0.0], [1.0, 2.0, 3.0]))
+
+
+def test_rmse_and_skill_by_hand() -> None:
+    assert rmse([0.0, 0.0], [3.0, 4.0]) == pytest.approx(math.sqrt(12.5))
+    # model errors (1, 1): MSE 1; benchmark errors (2, 2): MSE 4 -> skill 1 - 1/4
+    assert skill_score([1.0, 3.0], [0.0, 2.0], [2.0, 4.0]) == pytest.approx(0.75)
+    assert skill_score([2.0, 4.0], [0.0, 2.0], [2.0, 4.0]) == pytest.approx(0.0)
+    assert skill_score([0.0, 2.0], [0.0, 2.0], [1.0, 1.0]) == pytest.approx(1.0)
+    assert skill_score([4.0, 6.0], [0.0, 2.0], [2.0, 4.0]) == pytest.approx(1 - 16 / 4)
+    assert math.isnan(skill_score([1.0, 1.0], [0.0, 2.0], [0.0, 2.0]))
+
+
+def test_growth_by_hand() -> None:
+    assert_allclose(annual_log_growth([1.0, 2.0], [E**2, 2.0], 2), [1.0, 0.0])
+    with pytest.raises(ValueError, match="positive"):
+        annual_log_growth([1.0], [0.0], 1)
+    with pytest.raises(ValueError, match="years"):
+        annual_log_growth([1.0], [2.0], 0)
+    # two regions of equal population; GDP (1, 1) -> (e, 1) in one year. National per capita
+    # goes from 1 to (e + 1) / 2, so relative growth is (1, 0) - ln((e + 1) / 2).
+    national = math.log((E + 1) / 2)
+    got = relative_growth([1.0, 1.0], [E, 1.0], [1.0, 1.0], [1.0, 1.0], 1)
+    assert_allclose(got, [1 - national, -national])
+    # a common price level cancels: nominal and real give the same relative growth
+    assert_allclose(relative_growth([1.0, 1.0], [1.3 * E, 1.3], [1.0, 1.0], [1.0, 1.0], 1), got)
+    assert_allclose(relative_level([2.0, 6.0], [1.0, 1.0]), [0.5, 1.5])
+
+
+def test_beta_benchmark_recovers_an_exact_line() -> None:
+    # relative growth = -0.02 * ln r0 + 0.001 exactly, over 4 years
+    r0 = np.array([0.5, 0.8, 1.0, 1.6, 2.5])
+    growth = 0.001 - 0.02 * np.log(r0)
+    r1 = r0 * np.exp(4 * growth)
+    beta = fit_beta_benchmark(r0, r1, 2012, 2016)
+    assert beta.slope == pytest.approx(-0.02)
+    assert beta.intercept == pytest.approx(0.001)
+    assert beta.r_squared == pytest.approx(1.0)
+    assert_allclose(beta.predict(r0), growth)
+    # the same slope as sim.metrics.beta_convergence on these levels
+    assert beta.slope == pytest.approx(metrics.beta_convergence(r0, r1, 4).slope)
+
+
+def test_deflator() -> None:
+    assert deflator(2012, 2012) == 1.0
+    assert deflator(2016, 2012) == pytest.approx(101.41 / 96.89)
+    assert set(range(2010, 2023)) <= set(GDP_DEFLATOR)
+    with pytest.raises(ValueError, match="2031"):
+        deflator(2031, 2012)
+
+
+# --------------------------------------------------------------------------------------
+# the comparison wiring
+
+
+def _perfect_simulation(observed: pd.DataFrame, init_year: int) -> pd.DataFrame:
+    """The observed panel in the model's units: GDP in init-year prices."""
+    frame = observed.copy()
+    price = frame["year"].map(lambda y: deflator(int(y), init_year))
+    frame["gdp_cny_bn"] = frame["gdp_cny_bn"] / price
+    frame["gdp_per_capita_cny"] = 1000.0 * frame["gdp_cny_bn"] / frame["population_m"]
+    return frame
+
+
+def test_a_perfect_forecast_scores_perfectly() -> None:
+    observed = observed_panel()
+    window = Window("validation", 2016, 2020, 2016)
+    beta = observed_beta_benchmark(observed)
+    result = compare_window(_perfect_simulation(observed, 2016), observed, window, beta)
+    stats = pd.DataFrame(result.statistics).set_index(["variable", "statistic"])
+    for key in [("gdp_per_capita", "r2_log_level"), ("gdp_per_capita", "r2_log_relative_level"),
+                ("gdp_per_capita", "spearman_growth"), ("research_output", "r2_log_level"),
+                ("graduates", "spearman_growth"), ("population", "r2_log_level")]:
+        assert stats.loc[key, "model"] == pytest.approx(1.0), key
+    for key in [("gdp_per_capita", "rmse_relative_growth"), ("gdp_per_capita", "rmse_real_growth"),
+                ("gdp_per_capita", "rmse_annual_relative_growth"), ("research_output", "rmse_growth"),
+                ("inequality", "rmse_gini_path"), ("inequality", "rmse_cv_path")]:
+        assert stats.loc[key, "model"] == pytest.approx(0.0, abs=1e-12), key
+    assert stats.loc[("gdp_per_capita", "rmse_relative_growth"), "skill_vs_national_rate"] == pytest.approx(1.0)
+    assert stats.loc[("gdp_per_capita", "rmse_relative_growth"), "skill_vs_beta_convergence"] == pytest.approx(1.0)
+    assert stats.loc[("gdp_per_capita", "national_real_growth"), "model"] == pytest.approx(
+        stats.loc[("gdp_per_capita", "national_real_growth"), "observed"])
+    path = result.inequality
+    assert_allclose(path["gini_simulated"], path["gini_observed"])
+    # the observed Gini of 2020 as documented in sim/data/SOURCES.md
+    assert path.set_index("year").loc[2020, "gini_observed"] == pytest.approx(0.193, abs=5e-4)
+
+
+def test_benchmarks_are_what_they_say() -> None:
+    observed = observed_panel()
+    window = Window("calibration", 2012, 2016, 2012, "in")
+    beta = observed_beta_benchmark(observed, window)
+    result = compare_window(_perfect_simulation(observed, 2012), observed, window, beta)
+    stats = pd.DataFrame(result.statistics).set_index(["variable", "statistic"])
+    table = result.provinces
+    g = table["relative_growth_observed"].to_numpy()
+    # national rate: relative growth 0, so its RMSE is the root mean square of observed relative growth
+    assert stats.loc[("gdp_per_capita", "rmse_relative_growth"), "national_rate"] == pytest.approx(
+        np.sqrt(np.mean(g**2)))
+    # beta convergence, in sample: OLS residuals; its R2 is the regression's
+    residual = g - table["relative_growth_beta"].to_numpy()
+    assert abs(residual.mean()) < 1e-12
+    assert 1 - np.var(residual) / np.var(g) == pytest.approx(beta.r_squared)
+    # the national-rate Gini path only moves with population shares
+    assert stats.loc[("inequality", "gini_end"), "national_rate"] == pytest.approx(0.2017, abs=5e-4)
+
+
+# --------------------------------------------------------------------------------------
+# hindcast runs
+
+
+def test_hindcast_feeds_real_observed_rd_and_leaves_the_cache_alone() -> None:
+    cached = china_data(2012).observed_rd[2014].copy()
+    model = hindcast(None, start_year=2012, end_year=2014)
+    assert model.scenario.investment.observed_rd
+    assert model.scenario.investment.central_share == 0.0
+    assert_allclose(model.data.observed_rd[2014], cached / deflator(2014, 2012))
+    assert_allclose(china_data(2012).observed_rd[2014], cached)
+    # the budget of 2014 is the observed R&D in 2012 prices
+    assert_allclose(model.state.budget, cached / deflator(2014, 2012))
+    frame = model.national_frame()
+    assert list(frame["year"]) == [2012, 2013, 2014]
+
+
+def test_validate_small_window_and_table() -> None:
+    windows = (Window("calibration", 2012, 2014, 2012, "in"), Window("validation", 2016, 2018, 2016))
+    result = validate(windows=windows)
+    stats = result.statistics
+    assert set(stats["window"]) == {"calibration", "validation"}
+    assert set(result.runs) == {2012, 2016}
+    assert {"model", "observed", "national_rate", "beta_convergence", "skill_vs_national_rate",
+            "skill_vs_beta_convergence"} <= set(stats.columns)
+    assert len(result.provinces) == 2 * 31
+    assert np.isfinite(stats.loc[stats["statistic"] == "rmse_relative_growth", "model"]).all()
+    text = format_validation(result)
+    assert "calibration 2012-2014 (in sample)" in text
+    assert "skill/beta" in text
+    with pytest.raises(ValueError, match="init_year"):
+        validate(windows=(Window("bad", 2012, 2014, 2013),))
+
+
+def test_write_results_refuses_a_full_folder(tmp_path) -> None:
+    (tmp_path / "x.txt").write_text("taken")
+    result = validate(windows=(Window("calibration", 2012, 2013, 2012, "in"),))
+    with pytest.raises(FileExistsError):
+        write_results(tmp_path, result, figures=False)
+
+
+# --------------------------------------------------------------------------------------
+# calibration
+
+
+def test_observed_moments_by_hand() -> None:
+    observed = observed_panel()
+    moments = observed_moments()
+    rows = {y: observed[observed["year"] == y].set_index("province") for y in (2012, 2016)}
+    r0 = relative_level(rows[2012]["gdp_cny_bn"], rows[2012]["population_m"])
+    r1 = relative_level(rows[2016]["gdp_cny_bn"], rows[2016]["population_m"].loc[rows[2012].index])
+    assert moments["beta_slope"][0] == pytest.approx(metrics.beta_convergence(r0, r1, 4).slope)
+    real = [rows[y]["gdp_cny_bn"].sum() / rows[y]["population_m"].sum() / deflator(y, 2012) for y in (2012, 2016)]
+    assert moments["national_growth"][0] == pytest.approx(math.log(real[1] / real[0]) / 4)
+    assert all(se > 0 for _, se in moments.values())
+
+
+def test_shipped_defaults_reproduce_the_calibration_moments() -> None:
+    """The defaults in sim/scenario.py are the fitted values: each simulated moment within half a
+    standard error of the observed one. If this fails after a model change, re-run
+    ``sim validate --calibrate`` and update the calibrated defaults (see docs/validation.md)."""
+    observed = observed_moments()
+    defaults = Scenario()
+    values = [defaults.economy.base_tfp_growth, defaults.economy.catch_up_rate,
+              defaults.migration.population_migration_rate]
+    simulated = model_moments(values)
+    for name, (value, se) in observed.items():
+        assert abs(simulated[name] - value) < 0.5 * se, (name, simulated[name], value, se)
+
+
+def test_calibrate_matches_the_moments_from_elsewhere() -> None:
+    start = ["economy.base_tfp_growth=0.0", "economy.catch_up_rate=0.05",
+             "migration.population_migration_rate=0.001"]
+    result = calibrate(overrides=start, max_evaluations=60)
+    assert result.success
+    assert result.cost_fitted < 1e-8 < result.cost_initial
+    for p, value in zip(CALIBRATED, result.fitted, strict=True):
+        assert p.low <= value <= p.high
+    assert np.all(np.isfinite(result.standard_errors)) and np.all(result.standard_errors > 0)
+    defaults = Scenario()
+    assert result.fitted[0] == pytest.approx(defaults.economy.base_tfp_growth, abs=5e-4)
+    assert result.fitted[1] == pytest.approx(defaults.economy.catch_up_rate, abs=1e-3)
+    assert result.fitted[2] == pytest.approx(defaults.migration.population_migration_rate, abs=3e-4)
+    assert set(result.moments_table()["moment"]) == {"national_growth", "beta_slope", "migration_gradient"}
+    assert len(result.overrides()) == 3
+    assert result.seconds < 60
+    json.dumps(result.to_dict())
+
+
+def test_calibration_window_is_2012_2016() -> None:
+    assert (CALIBRATION_WINDOW.start, CALIBRATION_WINDOW.end, CALIBRATION_WINDOW.sample) == (2012, 2016, "in")
+
+
+# --------------------------------------------------------------------------------------
+# the command line
+
+
+def test_cli_validate_writes_a_results_folder(tmp_path, capsys) -> None:
+    out = tmp_path / "validation"
+    assert main(["validate", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "validation 2016-2020 (out of sample)" in printed
+    assert "skill/national" in printed
+    for name in ("statistics.csv", "statistics.parquet", "provinces.parquet", "inequality.csv", "manifest.json",
+                 "figures/validation_growth.png", "figures/validation_levels.png",
+                 "figures/validation_inequality.png"):
+        assert (out / name).is_file(), name
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "validation"
+    assert "World Bank" in manifest["deflator"]["source"]
+    stats = pd.read_parquet(out / "statistics.parquet")
+    assert {"calibration", "validation", "validation_continuous", "hindcast"} == set(stats["window"])
+    assert pd.read_parquet(out / "province")["init_year"].nunique() == 2
+    # a second run into the same folder is refused with one line
+    assert main(["validate", "--out", str(out)]) == 2
+    assert "not empty" in capsys.readouterr().err
+
+
+def test_cli_validate_calibrate_prints_the_fit(capsys) -> None:
+    assert main(["validate", "--calibrate", "--no-write"]) == 0
+    printed = capsys.readouterr().out
+    assert "Calibration by simulated moments on 2012-2016" in printed
+    assert "economy.catch_up_rate" in printed
+    assert main(["validate", "--no-write", "--set", "economy.catch_up_rate=7"]) == 2
+    assert "catch_up_rate" in capsys.readouterr().err
+
+
+def test_hindcast_of_a_strategy_scenario_runs_business_as_usual() -> None:
+    model = hindcast(ROOT / "scenarios" / "hefei.toml", start_year=2012, end_year=2013)
+    assert {p.strategy.name for p in model.provinces} == {"baseline"}
+    assert model.scenario.events == []
+    assert not model.scenario.imitation.enabled
