@@ -1,0 +1,374 @@
+"""Tests for sim.report: the statistics by hand, reports built end to end, partial and foreign folders,
+the command line, and the page in headless Chromium."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from sim.errors import ResultsError
+from sim.report import build_report, load_report_data, scenario_colours
+from sim.report.tables import (
+    BOOTSTRAP_SEED,
+    benjamini_hochberg,
+    bootstrap_difference,
+    comparison_table,
+    end_year_table,
+    holm_adjust,
+    mean_interval,
+    rank_test,
+    replicates_needed,
+    smallest_rank_p,
+)
+from sim.runner import simulate
+from sim.scenario import Scenario, load_scenario
+from sim.store import provenance, write_manifest, write_part
+
+ROOT = Path(__file__).resolve().parents[1]
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+END_YEAR = 2027
+REPLICATES = 3
+
+
+# --------------------------------------------------------------------------------------------------
+# fixtures: results folders written with sim.store, independent of the batch runner
+
+
+def scenario(name: str, *overrides: str) -> Scenario:
+    """The baseline to END_YEAR, renamed, with overrides."""
+    return load_scenario(BASELINE, [f"run.end_year={END_YEAR}", f'name="{name}"', *overrides])
+
+
+def scenarios() -> list[Scenario]:
+    """baseline, a different central allocation, and one with imitation on."""
+    return [
+        scenario("baseline"),
+        scenario("need", 'investment.central_allocation="need"'),
+        scenario("imitate", 'strategies.assign={ Anhui = "hefei", Yunnan = "cas_branch", Guangdong = "consumer_niche" }',
+                 "imitation.enabled=true", "imitation.period=1", 'imitation.peers="random"'),
+    ]
+
+
+def make_results(folder: Path, runs: list[Scenario], replicates: int = REPLICATES, *, skip: frozenset[int] = frozenset(),
+                 fail: frozenset[int] = frozenset(), seed: int = 11) -> Path:
+    """A batch results folder as the batch runner writes it: one part per run, then the manifest."""
+    total = len(runs) * replicates
+    children = np.random.SeedSequence(seed).spawn(total)
+    run_id = 0
+    for sc in runs:
+        for replicate in range(replicates):
+            if run_id in fail:
+                write_part(folder, "runs", f"{run_id:06d}", pd.DataFrame({
+                    "run_id": np.array([run_id], dtype=np.int64), "scenario": [sc.name],
+                    "replicate": np.array([replicate], dtype=np.int64), "status": ["failed"],
+                    "error": ["ModelInvariantError: 2025: gdp is not finite"], "seed_entropy": [str(seed)],
+                    "spawn_key": [str(run_id)]}))
+            elif run_id not in skip:
+                tables = simulate(sc, children[run_id], run_id, {"scenario": sc.name, "replicate": replicate})
+                for name in ("national", "province", "events", "runs"):
+                    write_part(folder, name, f"{run_id:06d}", tables[name])
+            run_id += 1
+    write_manifest(folder, {
+        "kind": "batch",
+        "experiment": {"name": "report_test", "description": "Report test", "replicates": replicates, "seed": seed},
+        "experiment_file": "experiments/report_test.toml",
+        "runs_total": total,
+        "scenarios": {sc.name: {"file": "scenarios/baseline.toml", "resolved": sc.model_dump(mode="json")}
+                      for sc in runs},
+        "sweep_columns": [],
+        **provenance(),
+    })
+    return folder
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_results(tmp_path_factory.mktemp("results") / "batch", scenarios())
+
+
+@pytest.fixture(scope="module")
+def report(results: Path) -> Path:
+    return build_report(results)
+
+
+# --------------------------------------------------------------------------------------------------
+# statistics against hand-computed values
+
+
+def test_mean_interval_by_hand() -> None:
+    # mean 2, s = 1, t(0.975, 2) = 4.302653 (t table), half-width 4.302653 / sqrt(3) = 2.484138
+    interval = mean_interval([1.0, 2.0, 3.0])
+    assert interval.estimate == 2.0
+    assert interval.n == 3
+    assert_allclose([interval.low, interval.high], [2.0 - 2.484138, 2.0 + 2.484138], atol=1e-6)
+
+
+def test_mean_interval_ignores_nan_and_has_no_interval_from_one_value() -> None:
+    interval = mean_interval([5.0, float("nan")])
+    assert interval.estimate == 5.0 and interval.n == 1
+    assert math.isnan(interval.low) and math.isnan(interval.high)
+
+
+def test_mean_interval_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="values"):
+        mean_interval([])
+    with pytest.raises(ValueError, match="level"):
+        mean_interval([1.0, 2.0], level=1.5)
+
+
+def test_bootstrap_of_constant_samples_is_exact() -> None:
+    interval = bootstrap_difference([3.0, 3.0, 3.0], [1.0, 1.0])
+    assert (interval.estimate, interval.low, interval.high) == (2.0, 2.0, 2.0)
+
+
+def test_bootstrap_two_point_sample_by_hand() -> None:
+    # resampled means of (0, 1): 0, 0.5, 1 with probabilities 1/4, 1/2, 1/4, so the 2.5 % and 97.5 %
+    # quantiles are 0 and 1; the reference (0) never moves.
+    interval = bootstrap_difference([0.0, 1.0], [0.0])
+    assert interval.estimate == 0.5
+    assert (interval.low, interval.high) == (0.0, 1.0)
+
+
+def test_bootstrap_matches_the_normal_approximation_for_a_large_sample() -> None:
+    # 100 values half 0, half 1: mean 0.5, standard error 0.5 / sqrt(100) = 0.05, so about 0.5 +- 1.96 * 0.05
+    interval = bootstrap_difference([0.0, 1.0] * 50, [0.0])
+    assert_allclose([interval.low, interval.high], [0.402, 0.598], atol=0.012)
+
+
+def test_bootstrap_is_reproducible_with_its_fixed_seed() -> None:
+    rng = np.random.default_rng(1)
+    a, b = rng.normal(1.0, 1.0, 8), rng.normal(0.0, 1.0, 8)
+    first, second = bootstrap_difference(a, b), bootstrap_difference(a, b)
+    assert first == second
+    other = bootstrap_difference(a, b, seed=BOOTSTRAP_SEED + 1)
+    assert other.estimate == first.estimate and other.low != first.low
+
+
+def test_rank_test_by_hand() -> None:
+    # complete separation of 3 and 3 values: U = 0, exact two-sided p = 2 / C(6, 3) = 0.1
+    assert_allclose(rank_test([1, 2, 3], [4, 5, 6]), 0.1)
+    # 2 and 2: 2 / C(4, 2) = 1/3
+    assert_allclose(rank_test([1, 2], [3, 4]), 1.0 / 3.0)
+    assert rank_test([2.0, 2.0], [2.0, 2.0]) == 1.0
+
+
+def test_holm_by_hand() -> None:
+    # sorted 0.01, 0.03, 0.04 -> 3 * 0.01, 2 * 0.03, max(0.06, 1 * 0.04); returned in input order
+    assert_allclose(holm_adjust([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    adjusted = holm_adjust([0.5, float("nan"), 0.2])
+    assert_allclose(adjusted[[0, 2]], [0.5, 0.4])
+    assert math.isnan(adjusted[1])
+    assert_allclose(holm_adjust([0.6, 0.7]), [1.0, 1.0])
+
+
+def test_benjamini_hochberg_by_hand() -> None:
+    # sorted 0.01, 0.03, 0.04 -> 3 * 0.01 / 1, 3 * 0.03 / 2, 3 * 0.04 / 3 = 0.03, 0.045, 0.04; then the
+    # running minimum from the largest down: 0.03, 0.04, 0.04
+    assert_allclose(benjamini_hochberg([0.01, 0.04, 0.03]), [0.03, 0.04, 0.04])
+
+
+def test_smallest_rank_p_and_replicates_needed() -> None:
+    assert_allclose(smallest_rank_p(3, 3), 0.1)
+    assert_allclose(smallest_rank_p(5, 5), 2.0 / 252.0)
+    assert replicates_needed(1) == 4  # 2 / C(8, 4) = 0.029 < 0.05, 2 / C(6, 3) = 0.1 is not
+    assert replicates_needed(42) == 7  # 42 * 2 / C(14, 7) = 0.0245; 42 * 2 / C(12, 6) = 0.09
+
+
+def test_colours_are_okabe_ito_with_baseline_black() -> None:
+    colours = scenario_colours(["hefei", "baseline", "megacity"])
+    assert colours["baseline"] == "#000000"
+    assert colours["hefei"] == "#0072B2" and colours["megacity"] == "#E69F00"
+    assert scenario_colours(["a", "b"]) == {"a": "#0072B2", "b": "#E69F00"}
+
+
+# --------------------------------------------------------------------------------------------------
+# tables from a results folder
+
+
+def test_end_year_table_matches_the_runs(results: Path) -> None:
+    data = load_report_data(results)
+    table = end_year_table(data).set_index(["group", "metric"])
+    national = pd.read_parquet(results / "national")
+    last = national[(national["scenario"] == "need") & (national["year"] == END_YEAR)]
+    assert len(last) == REPLICATES
+    row = table.loc[("need", "gini")]
+    assert_allclose(row["mean"], last["gini"].mean())
+    assert_allclose(row[["low", "high"]].to_numpy(float),
+                    [mean_interval(last["gini"]).low, mean_interval(last["gini"]).high])
+    assert_allclose(table.loc[("need", "gdp_cny_bn"), "mean"], last["gdp_cny_bn"].mean() / 1000.0)
+
+
+def test_comparison_table_uses_baseline_and_holm(results: Path) -> None:
+    data = load_report_data(results)
+    table = comparison_table(data)
+    assert set(table["group"]) == {"need", "imitate"}
+    assert set(table["reference"]) == {"baseline"}
+    assert_allclose(table["p_adjusted"], holm_adjust(table["p_value"]))
+    national = pd.read_parquet(results / "national")
+    end = national[national["year"] == END_YEAR]
+    a = end.loc[end["scenario"] == "need", "gini"]
+    b = end.loc[end["scenario"] == "baseline", "gini"]
+    row = table[(table["group"] == "need") & (table["metric"] == "gini")].iloc[0]
+    assert_allclose(row["difference"], a.mean() - b.mean())
+    assert_allclose(row["p_value"], rank_test(a, b))
+    assert row["low"] <= row["difference"] <= row["high"]
+
+
+# --------------------------------------------------------------------------------------------------
+# end to end
+
+
+EXPECTED_FIGURES = (
+    "gini", "theil_decomposition", "gdp", "research_output", "interior_research_share", "tradeoff",
+    "map_gdp_per_capita", "map_gdp_per_capita_vs_baseline", "map_research_output",
+    "map_research_output_vs_baseline", "ranking_baseline", "ranking_need", "ranking_imitate", "adoption",
+)
+
+
+def test_report_writes_figures_html_and_markdown(report: Path, results: Path) -> None:
+    assert report == results / "report"
+    for name in EXPECTED_FIGURES:
+        png, svg = report / "figures" / f"{name}.png", report / "figures" / f"{name}.svg"
+        assert png.stat().st_size > 5_000, name
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert svg.read_text()[:200].lstrip().startswith("<?xml"), name
+    page = (report / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') == len(EXPECTED_FIGURES)
+    assert not re.search(r'(src|href)="(https?:)?//', page), "the page must not load anything from the network"
+    assert "could not be drawn" not in page
+    markdown = (report / "report.md").read_text()
+    assert "![" in markdown and "(figures/gini.png)" in markdown
+
+
+def test_report_states_provenance_and_statistics(report: Path, results: Path) -> None:
+    manifest = json.loads((results / "manifest.json").read_text())
+    page = (report / "report.html").read_text()
+    for text in ("report_test", "experiments/report_test.toml", "scenarios/baseline.toml", manifest["git_commit"],
+                 manifest["package_version"], manifest["created"], "Root seed", "Replicates",
+                 "Holm-Bonferroni", "Mann-Whitney", "bootstrap", str(BOOTSTRAP_SEED), "9 of 9 runs complete"):
+        assert text in page, text
+    for anchor in ("glance", "provenance", "inequality", "output", "tradeoff", "maps", "ranking", "adoption",
+                   "tables", "comparison", "methods", "runs"):
+        assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page, anchor
+    # one colour per scenario, the same in the tables as in the figures
+    data = load_report_data(results)
+    for group, colour in data.colours.items():
+        assert f"background:{colour}" in page, group
+
+
+def test_partial_folder_lists_missing_and_failed_runs(results: Path, tmp_path: Path) -> None:
+    partial = tmp_path / "partial"
+    shutil.copytree(results, partial, ignore=shutil.ignore_patterns("report"))
+    for table in ("national", "province", "events", "runs"):  # run 4 never finished
+        (partial / table / "part-000004.parquet").unlink(missing_ok=True)
+    for table in ("national", "province", "events"):  # run 7 failed: only its runs row is left
+        (partial / table / "part-000007.parquet").unlink(missing_ok=True)
+    runs = pd.read_parquet(partial / "runs" / "part-000007.parquet")
+    runs["status"] = "failed"
+    runs["error"] = "ValueError: boom"
+    write_part(partial, "runs", "000007", runs)
+    data = load_report_data(partial)
+    assert data.completeness.missing == [4]
+    assert list(data.completeness.failed) == [7]
+    assert data.completeness.complete == [0, 1, 2, 3, 5, 6, 8]
+    # built through the command line: exit 0, a warning on stderr, the report where --out says
+    result = _sim(str(partial), "--out", str(tmp_path / "partial-report"))
+    assert result.returncode == 0, result.stderr
+    assert "warning: partial results: 7 of 9 runs complete; missing run ids: 4; failed run ids: 7" in result.stderr
+    assert "Report written to" in result.stdout and "partial-report" in result.stdout
+    out = tmp_path / "partial-report"
+    assert (out / "figures" / "tradeoff.svg").exists()
+    page = (out / "report.html").read_text()
+    assert "Partial results: 7 of 9 runs complete; missing run ids: 4; failed run ids: 7" in page
+    assert "Run 7 (imitate, replicate 1) failed: ValueError: boom" in page
+    assert "Partial results" in (out / "report.md").read_text()
+
+
+def test_folder_without_baseline_skips_the_comparison(tmp_path: Path) -> None:
+    folder = make_results(tmp_path / "nobase", [scenario("alpha"), scenario("beta", "migration.home_bias=2.0")],
+                          replicates=2)
+    data = load_report_data(folder)
+    assert comparison_table(data).empty
+    out = build_report(folder)
+    page = (out / "report.html").read_text()
+    assert "no complete run of a scenario named <code>baseline</code>" in page
+    assert not (out / "figures" / "map_gdp_per_capita_vs_baseline.png").exists()
+    assert not (out / "figures" / "adoption.png").exists()
+    assert "so there is no adoption figure" in page
+
+
+def test_single_run_folder(tmp_path: Path) -> None:
+    from sim.runner import run_scenario
+
+    run_scenario(scenario("baseline"), seed=3, out=tmp_path / "run", source=str(BASELINE))
+    out = build_report(tmp_path / "run", tmp_path / "run-report")
+    page = (out / "report.html").read_text()
+    assert "1 of 1 runs complete" in page and "single run" in page
+    assert (out / "figures" / "gini.png").exists()
+
+
+def test_not_a_results_folder_raises(tmp_path: Path) -> None:
+    with pytest.raises(ResultsError, match="not a results folder"):
+        load_report_data(tmp_path)
+    (tmp_path / "manifest.json").write_text(json.dumps({"kind": "batch", "runs_total": 3}))
+    with pytest.raises(ResultsError, match="no complete run"):
+        load_report_data(tmp_path)
+
+
+def _sim(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "sim", "report", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=300, check=False)
+
+
+def test_cli_not_a_results_folder_exits_2_with_one_line(tmp_path: Path) -> None:
+    for folder in (tmp_path, tmp_path / "nowhere"):
+        result = _sim(str(folder))
+        assert result.returncode == 2
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+# --------------------------------------------------------------------------------------------------
+# the page in a browser
+
+
+@pytest.mark.browser
+def test_report_renders_in_headless_chromium(report: Path) -> None:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (`make test` installs it with apt-get)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"])
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            requests: list[str] = []
+            page.on("request", lambda request: requests.append(request.url))
+            page.goto((report / "report.html").as_uri())
+            page.wait_for_load_state("load")
+            widths = page.evaluate("Array.from(document.images).map(img => img.complete ? img.naturalWidth : 0)")
+            assert len(widths) == len(EXPECTED_FIGURES)
+            assert all(width > 0 for width in widths), widths
+            assert page.title() == "Report: report_test"
+            assert page.locator("nav.toc a").count() >= 12
+            assert all(url.startswith(("file:", "data:")) for url in requests), requests
+            page.screenshot(path=str(ARTIFACTS / "report.png"))
+            page.locator("#fig-tradeoff").screenshot(path=str(ARTIFACTS / "report-tradeoff.png"))
+        finally:
+            browser.close()
+    assert (ARTIFACTS / "report.png").stat().st_size > 10_000
