@@ -289,6 +289,7 @@ class RegionalGrowthModel(mesa.Model):
         )
         self.state.set_workers(cfg.migration.participation)
         self.state.investment = self._allocate_investment(self.state.gdp)
+        self.megacities = self._megacity_mask()
         self.amenity = self._calibrate_amenity()
         self.reference_intensity = self._knowledge_intensity()[1].mean(axis=0)
         self.talent_push = self._group_mask(cfg.investment.talent_push) * cfg.investment.talent_push_size
@@ -324,6 +325,16 @@ class RegionalGrowthModel(mesa.Model):
         mask = np.zeros(self.n, dtype=bool)
         for name in names:
             mask |= self.group_members(name)
+        return mask
+
+    def _megacity_mask(self) -> np.ndarray:
+        """The regions that ``megacity`` concentrates central money on: the named cities, or for
+        synthetic regions (which have no such names) the three largest economies."""
+        names = self.scenario.strategy.megacity.cities
+        if all(name in self.province_names for name in names):
+            return self._group_mask(names)
+        mask = np.zeros(self.n, dtype=bool)
+        mask[np.argsort(-self.data.gdp_cny_bn, kind="stable")[: min(3, self.n)]] = True
         return mask
 
     def group_members(self, name: str) -> np.ndarray:
@@ -486,7 +497,7 @@ class RegionalGrowthModel(mesa.Model):
             weights /= weights.sum()
         if any(p.strategy.name == "megacity" for p in self.provinces):
             mc = self.scenario.strategy.megacity
-            cities = self._group_mask(mc.cities).astype(float)
+            cities = self.megacities.astype(float)
             weights = (1 - mc.concentration) * weights + mc.concentration * cities / cities.sum()
         return weights
 
@@ -499,8 +510,10 @@ class RegionalGrowthModel(mesa.Model):
             provincial = (1 - inv.central_share) * observed
             pool = inv.central_share * observed.sum()
         else:
-            provincial = (1 - inv.central_share) * self.rd_intensity0 * (intensity / self.national_intensity0) * state.gdp
-            pool = intensity * state.gdp.sum() - provincial.sum()
+            national = intensity * state.gdp.sum()
+            own = self.rd_intensity0 * state.gdp  # each province's own intensity of its own GDP
+            provincial = (1 - inv.central_share) * national * own / own.sum()
+            pool = inv.central_share * national
         state.central = pool * self._central_weights()
         state.budget = provincial + state.central
         for province in self.provinces:

@@ -124,3 +124,27 @@ def test_hindcast_start_year_uses_history():
     # driven by observed R&D: the national budget in 2015 equals the observed total
     national = model.national_frame().set_index("year")
     assert national.loc[2015, "rd_budget_cny_bn"] == pytest.approx(model.data.observed_rd[2015].sum(), rel=1e-9)
+
+
+def test_budgets_stay_positive_over_long_horizons_and_high_intensity():
+    scenario = load_scenario(SCENARIOS / "mixed.toml", ["investment.rd_intensity_target=10",
+                                                        "migration.graduate_mobility=1.0", "run.end_year=2100"])
+    model = RegionalGrowthModel(scenario, seed=2)
+    while model.running:
+        gdp_before = model.state.gdp.sum()  # budgets are set on last year's GDP
+        model.step()
+        assert np.all(model.state.budget > 0)
+        # the national budget follows the intensity path exactly (before strategies' extra money)
+        national = model.national_intensity(model.year) * gdp_before
+        assert model.state.central.sum() == pytest.approx(model.scenario.investment.central_share * national,
+                                                          rel=1e-9)
+    model.check_invariants()
+
+
+def test_megacity_on_synthetic_regions_uses_the_largest_economies():
+    model = RegionalGrowthModel(load_scenario(SCENARIOS / "teaching_synthetic.toml",
+                                              ['strategies.assign={east="megacity"}']), seed=1)
+    largest = np.argsort(-model.data.gdp_cny_bn)[:3]
+    assert set(np.flatnonzero(model.megacities)) == set(largest)
+    model.run()
+    model.check_invariants()
