@@ -27,6 +27,10 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
+	@# Solara's browser files, which it otherwise fetches from its CDN (none here): from npm into its cache
+	@for p in @widgetti/solara-vuetify3-app@5.2.0 requirejs@2.3.6 font-awesome@4.5.0; do \
+	  d="$(VENV)/share/solara/cdn/$$p"; [ -d "$$d" ] || { t="$$(mktemp -d)" && (cd "$$t" && npm pack --silent "$$p" >/dev/null) \
+	  && mkdir -p "$$d" && tar xzf "$$t"/*.tgz -C "$$d" --strip-components=1; }; done
 
 run: $(STAMP_RUN)
 	$(BIN)/sim run scenarios/baseline.toml --out results/baseline-$$(date +%Y%m%d-%H%M%S)
