@@ -1,0 +1,85 @@
+"""``sim sensitivity EXPERIMENT``: Sobol or Morris indices of the key outcomes over parameter bounds."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from sim.errors import SimError
+
+
+def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
+    """Register ``sim sensitivity``."""
+    parser = subparsers.add_parser(
+        "sensitivity", parents=[common], help="global sensitivity analysis (SALib Sobol or Morris)",
+        description="Sample the parameters named with [low, high] bounds under [sweep] in a sensitivity "
+                    "experiment file (SALib: Sobol' sequence for Sobol indices, trajectories for Morris), run "
+                    "every point on the batch runner's executors (process pool, Dask; --resume finishes a "
+                    "stopped analysis) and write first- and total-order indices with confidence intervals "
+                    "for the end-year outcomes, as tables and a figure. See docs/validation.md.")
+    parser.add_argument("experiment", type=Path, help="sensitivity experiment file, e.g. experiments/sensitivity.toml")
+    parser.add_argument("--method", default="sobol", help="sobol (first and total order) or morris (a cheap screen)")
+    parser.add_argument("--samples", type=int, default=0,
+                        help="Sobol base sample N (a power of 2; runs N*(D+2)) or Morris trajectories "
+                             "(runs r*(D+1)); default 512 for Sobol, 20 for Morris")
+    parser.add_argument("--outputs", default=None,
+                        help="comma-separated end-year national outcomes (default: gini, theil_between_region, "
+                             "gdp_cny_bn, interior_research_share)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes (0 = all cores)")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help='run on Dask: "local" (a LocalCluster) or a scheduler address tcp://host:8786')
+    parser.add_argument("--serial", action="store_true", help="run in this process (no worker processes)")
+    parser.add_argument("--resume", action="store_true", help="finish the analysis already in --out")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="results folder (default: results/sensitivity-<experiment>-<method>)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=main)
+
+
+def main(args: argparse.Namespace) -> int:
+    """Load the experiment, run the design, print the indices."""
+    from sim.sensitivity import DEFAULT_OUTPUTS, check_method, format_indices, load_sensitivity, run_sensitivity
+
+    method = check_method(args.method)
+    if args.samples < 0:
+        raise SimError(f"--samples: expected a positive number, got {args.samples}")
+    if args.workers is not None and args.workers < 0:
+        raise SimError(f"--workers: expected a positive number (0 = all cores), got {args.workers}")
+    outputs = tuple(o.strip() for o in args.outputs.split(",") if o.strip()) if args.outputs else DEFAULT_OUTPUTS
+    spec, evaluator, experiment = load_sensitivity(args.experiment, args.overrides, method=method,
+                                                   samples=args.samples, outputs=outputs)
+    config = experiment.spec.executor
+    if args.dask is not None:
+        kind, address = "dask", args.dask
+    elif args.serial:
+        kind, address = "serial", config.address
+    elif args.workers is not None:
+        kind, address = "process", config.address
+    else:
+        kind, address = config.kind, config.address
+    workers = config.workers if args.workers is None else args.workers
+    out = args.out or Path("results") / f"sensitivity-{spec.name}-{method}"
+    print(f"{method.capitalize()} analysis of {len(spec.parameters)} parameters on scenario "
+          f"{experiment.scenarios[0].name!r} ({experiment.scenarios[0].run.start_year}-"
+          f"{experiment.scenarios[0].run.end_year}): {spec.runs_total} runs x {evaluator.replicates} seed(s)")
+    result = run_sensitivity(spec, evaluator, out=out, executor=kind, workers=workers or None, address=address,
+                             resume=args.resume, progress=not args.no_progress,
+                             manifest_extra={"experiment_file": str(args.experiment),
+                                             "experiment": experiment.to_json(),
+                                             "overrides": list(args.overrides)})
+    done = f"{result.runs_run} runs in {result.elapsed_s:.0f} s on {result.executor}"
+    if result.runs_resumed:
+        done += f" ({result.runs_resumed} already done)"
+    print(done)
+    if not result.failed.empty:
+        for _, row in result.failed.head(5).iterrows():
+            print(f"  run {row['run_id']} failed: {row['error']}")
+        raise SimError(f"{len(result.failed)} run(s) failed: no indices; fix the cause and run into a new --out")
+    if result.indices.empty:
+        raise SimError(f"some runs are missing in {out}: finish them with --resume")
+    level = int(round(100 * spec.confidence))
+    print(f"\nIndices ({'first order S1 and total order ST' if method == 'sobol' else 'Morris mu* and sigma'}; "
+          f"+/- is the half-width of the {level} % bootstrap interval):\n")
+    print(format_indices(result.indices, method))
+    print(f"\nIndices, design, runs and figure written to {out}/")
+    return 0
