@@ -40,6 +40,8 @@ class Province(mesa.Agent):
         self.coastal = bool(coastal)
         self.strategy: Strategy | None = None
         self.budget_cny_bn = 0.0
+        self.central_claim_cny_bn = 0.0
+        """Part of this year's budget matched by the centre for the strategy (CAS branches)."""
 
     def __repr__(self) -> str:
         return f"Province({self.name!r}, strategy={self.strategy.name if self.strategy else None!r})"

@@ -514,10 +514,17 @@ class RegionalGrowthModel(mesa.Model):
             own = self.rd_intensity0 * state.gdp  # each province's own intensity of its own GDP
             provincial = (1 - inv.central_share) * national * own / own.sum()
             pool = inv.central_share * national
-        state.central = pool * self._central_weights()
+        # strategies that are matched by the centre claim their share of the pool first; the
+        # rest is allocated by the rule, so the national budget stays the same
+        claims = np.array([p.strategy.central_claim(p, float(provincial[p.index])) for p in self.provinces])
+        total_claims = claims.sum()
+        if total_claims > pool:
+            claims *= pool / total_claims
+        state.central = claims + (pool - claims.sum()) * self._central_weights()
         state.budget = provincial + state.central
         for province in self.provinces:
             province.budget_cny_bn = float(state.budget[province.index])
+            province.central_claim_cny_bn = float(claims[province.index])
         for province in self.provinces:
             extra = province.strategy.extra_budget(province)
             if extra:

@@ -4,7 +4,8 @@ A strategy is a small object per province with four hooks that the model calls:
 
 * :meth:`Strategy.attach` / :meth:`Strategy.detach` when a province adopts or leaves it
   (choose a field or segment, set technology-transfer multipliers);
-* :meth:`Strategy.extra_budget` before the year's spending (fund returns, central matching);
+* :meth:`Strategy.central_claim` before the centre allocates its pool (central matching);
+* :meth:`Strategy.extra_budget` before the year's spending (fund returns);
 * :meth:`Strategy.plan` returns a :class:`SpendingPlan` that never exceeds the budget;
 * :meth:`Strategy.after_year` after production (fund failures, multinational labs arriving).
 
@@ -75,8 +76,12 @@ class Strategy:
         """Undo :meth:`attach` (technology transfer back to 1)."""
         self.model.state.transfer[province.index, :] = 1.0
 
+    def central_claim(self, province: Province, provincial_budget: float) -> float:
+        """Central money this strategy claims from the centre's pool before it is allocated, CNY bn."""
+        return 0.0
+
     def extra_budget(self, province: Province) -> float:
-        """Money beyond the regular budget this year (fund returns, central matching), CNY bn."""
+        """Money from outside the science budget this year (fund returns), CNY bn."""
         return 0.0
 
     def plan(self, province: Province, budget: float) -> SpendingPlan:
@@ -175,7 +180,8 @@ class CasBranch(Strategy):
     """Endowment-matched branch institutes, mostly paid by the centre.
 
     The province's ``institutes`` best-matching fields by natural endowment get a CAS branch
-    each; the centre adds ``central_match`` yuan per provincial yuan spent on them.
+    each; the centre adds ``central_match`` yuan per provincial yuan spent on them, taken from its
+    pool before the rest is allocated (the national budget does not change).
     """
 
     name = "cas_branch"
@@ -188,12 +194,12 @@ class CasBranch(Strategy):
         for f in self.fields:
             self.model.state.transfer[province.index, FIELD_SECTOR[FIELD_INDEX[f]]] = self.params.transfer
 
-    def extra_budget(self, province: Province) -> float:
-        return self.params.central_match * self.params.branch_share * province.budget_cny_bn
+    def central_claim(self, province: Province, provincial_budget: float) -> float:
+        return self.params.central_match * self.params.branch_share * provincial_budget
 
     def plan(self, province: Province, budget: float) -> SpendingPlan:
-        own = budget / (1.0 + self.params.central_match * self.params.branch_share)
-        branches = budget - own * (1.0 - self.params.branch_share)
+        matched = province.central_claim_cny_bn
+        branches = self.params.branch_share * (budget - matched) + matched
         each = branches / len(self.fields)
         return SpendingPlan(existing=budget - branches, institutes=[("cas_branch", f, each) for f in self.fields])
 
