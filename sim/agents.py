@@ -7,6 +7,8 @@ properties read those arrays, so ``province.gdp_cny_bn`` is always the current v
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from typing import TYPE_CHECKING
 
 import mesa
@@ -19,7 +21,29 @@ if TYPE_CHECKING:
     from sim.strategies import SpendingPlan, Strategy
 
 
-class Province(mesa.Agent):
+class _IdCounters(weakref.WeakKeyDictionary):
+    """Per-model counters of agent ids that do not keep finished models alive.
+
+    ``mesa.Agent`` (3.3) numbers agents from a class-level dict keyed by model, which holds every
+    model ever built; a session that runs thousands of models would never free them.
+    """
+
+    def __getitem__(self, model):
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
+class SimAgent(mesa.Agent):
+    """Base of the model's agents: a Mesa agent whose id counter lets its model be freed."""
+
+    _ids = _IdCounters()
+
+
+class Province(SimAgent):
     """A province (or a synthetic region): it receives a science budget and its strategy spends it.
 
     Attributes:
@@ -151,7 +175,7 @@ class InstituteRegistry:
         return flat.reshape(regions, width)
 
 
-class Institute(mesa.Agent):
+class Institute(SimAgent):
     """A research institute: a university, national lab, CAS branch, multinational lab or facility.
 
     Its capacity (a funding stock in CNY bn) lives in the model's :class:`InstituteRegistry`.

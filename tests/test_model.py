@@ -148,3 +148,14 @@ def test_megacity_on_synthetic_regions_uses_the_largest_economies():
     assert set(np.flatnonzero(model.megacities)) == set(largest)
     model.run()
     model.check_invariants()
+
+
+def test_finished_models_are_freed():
+    import gc
+    import weakref
+
+    model = RegionalGrowthModel(overrides=["run.end_year=2024"], seed=1).run()
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
