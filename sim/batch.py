@@ -44,7 +44,6 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -159,29 +158,6 @@ def _scenario(experiment: ResolvedExperiment, scenario_index: int, point_index: 
     return scenario
 
 
-@contextmanager
-def _forget_new_models() -> Iterator[None]:
-    """Let the models built in the block be freed.
-
-    Mesa 3.3 keeps every model as a key of the class attribute ``mesa.Agent._ids`` (mesa issue
-    #3179, fixed upstream by mesa PR #3180), so a worker that runs thousands of models grows without
-    bound. The keys added during the block are removed afterwards; models alive before it (a
-    user's own, with the serial executor) are left alone.
-    """
-    import mesa
-
-    registry = getattr(mesa.Agent, "_ids", None)
-    if not isinstance(registry, dict):
-        yield
-        return
-    before = set(registry)
-    try:
-        yield
-    finally:
-        for key in [key for key in registry if key not in before]:
-            registry.pop(key, None)
-
-
 def _injected_failures() -> set[int]:
     raw = os.environ.get(FAIL_RUNS_ENV, "")
     return {int(part) for part in raw.split(",") if part.strip()}
@@ -243,12 +219,11 @@ def run_block(experiment: ResolvedExperiment, start: int, stop: int, folder: str
                 raise RuntimeError(f"failure injected by {FAIL_RUNS_ENV}")
             scenario = _scenario(experiment, spec.scenario_index, spec.point_index)
             row["start_year"], row["end_year"] = scenario.run.start_year, scenario.run.end_year
-            with _forget_new_models():
-                model = RegionalGrowthModel(scenario, rng=seed).run()
-                tables = tables_of(model, run_id, labels, record.every, recorded)
-                national = tables["national"] if "national" in tables else model.national_frame()
-                final = national.iloc[-1]
-                del model
+            model = RegionalGrowthModel(scenario, rng=seed).run()
+            tables = tables_of(model, run_id, labels, record.every, recorded)
+            national = tables["national"] if "national" in tables else model.national_frame()
+            final = national.iloc[-1]
+            del model
         except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, the batch goes on
             row["error"] = _describe_exception(exc)
             outcomes.append((run_id, "failed", row["error"]))

@@ -9,7 +9,7 @@ in thousands per year.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import numpy as np
@@ -25,7 +25,7 @@ def _table(name: str) -> pd.DataFrame:
         return pd.read_csv(handle)
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_provinces() -> pd.DataFrame:
     """The base-year (2022) table: one row per province (see ``sim/data/SOURCES.md``)."""
     frame = _table("provinces.csv")
@@ -33,25 +33,25 @@ def load_provinces() -> pd.DataFrame:
     return frame
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_history() -> pd.DataFrame:
     """The yearly history 2010-2022: one row per province and year."""
     return _table("history.csv")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_endowments() -> pd.DataFrame:
     """Natural-endowment scores in [0, 1] per province (see ``sim/data/ENDOWMENTS.md``)."""
     return _table("endowments.csv")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_tile_grid() -> pd.DataFrame:
     """Tile-grid cartogram layout: ``province, row, col``."""
     return _table("tile_grid.csv")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_adjacency() -> pd.DataFrame:
     """Pairs of provinces that share a land border."""
     return _table("adjacency.csv")

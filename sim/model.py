@@ -36,7 +36,7 @@ from sim.sectors import (
     SECTORS,
     SKILL_INTENSITY,
 )
-from sim.strategies import ConsumerNiche, Strategy, assign_segments, make_strategy
+from sim.strategies import ConsumerNiche, assign_segments, make_strategy
 
 # --------------------------------------------------------------------------------------
 # Base-year structure (documented in docs/ODD.md, "Initialisation")
@@ -250,7 +250,7 @@ class RegionalGrowthModel(mesa.Model):
         caps = np.column_stack([(1 - UNIVERSITY_SHARE) * capacity0[:, None] * field_weights,
                                 UNIVERSITY_SHARE * capacity0]).ravel()
         rows = self.registry.add_many(hosts, fields, kinds, caps, self.start_year)
-        for row, h, f, k in zip(rows, hosts, fields, kinds):
+        for row, h, f, k in zip(rows, hosts, fields, kinds, strict=True):
             label = "universities" if f == GENERAL_FIELD else f"{FIELDS[f]} research base"
             self.institute_agents.append(Institute(self, int(row), f"{data.names[h]} {label}"))
             self._institute_lookup[(int(h), int(k), int(f))] = int(row)
@@ -298,7 +298,7 @@ class RegionalGrowthModel(mesa.Model):
         self.provinces = [Province(self, i, data.names[i], data.capitals[i], int(data.region[i]),
                                    bool(data.coastal[i])) for i in range(n)]
         self._segments_dirty = False
-        for province, name in zip(self.provinces, self.resolve_assignment()):
+        for province, name in zip(self.provinces, self.resolve_assignment(), strict=True):
             province.adopt(make_strategy(name, self))
         self._assign_segments_if_needed()
         self.endorsed: str | None = None
@@ -367,7 +367,7 @@ class RegionalGrowthModel(mesa.Model):
         source: list[str | None] = [None] * self.n
         pairs = cfg.assignments()
         named = set()
-        for name, strategy, key in pairs:
+        for name, _strategy, _key in pairs:
             if name not in GROUPS:
                 named |= set(np.flatnonzero(self.group_members(name)).tolist())
         for name, strategy, key in sorted(pairs, key=lambda p: p[0] not in GROUPS):
@@ -662,7 +662,7 @@ class RegionalGrowthModel(mesa.Model):
         capacity_share = own / np.maximum(own.sum(axis=0), 1e-12)
         hits = self.rng.random(own.shape) < rc.breakthrough_chance * capacity_share
         if hits.any():
-            for i, fi in zip(*np.nonzero(hits)):
+            for i, fi in zip(*np.nonzero(hits), strict=True):
                 state.productivity[i, FIELD_SECTOR[fi]] *= 1.0 + rc.breakthrough_jump
                 self.log_event("breakthrough", int(i), f"breakthrough in {FIELDS[fi]} "
                                f"(productivity +{100 * rc.breakthrough_jump:.0f} %)")
@@ -769,22 +769,25 @@ class RegionalGrowthModel(mesa.Model):
         self._province_records.append(record)
         self._strategy_records.append([p.strategy.name for p in self.provinces])
 
-    def national_frame(self):
-        """One row per year: national totals and inequality metrics (a pandas DataFrame)."""
+    def national_columns(self) -> dict[str, np.ndarray]:
+        """The national table as columns: one entry per recorded year."""
+        rows = self._national_rows
+        return {key: np.array([row[key] for row in rows]) for key in rows[0]}
+
+    def province_columns(self, categorical: bool = True) -> dict[str, Any]:
+        """The province table as columns: one entry per province and recorded year.
+
+        Args:
+            categorical: province names as a pandas Categorical (else plain strings).
+        """
         import pandas as pd
 
-        return pd.DataFrame(self._national_rows)
-
-    def province_frame(self):
-        """One row per province and year (a pandas DataFrame)."""
-        import pandas as pd
-
-        years = [row["year"] for row in self._national_rows]
-        t = len(years)
+        t = len(self._province_records)
+        names = np.tile(np.array(self.province_names, dtype=object), t)
         columns: dict[str, Any] = {
-            "year": np.repeat(np.array(years, dtype=np.int64), self.n),
-            "province": pd.Categorical(np.tile(np.array(self.province_names, dtype=object), t),
-                                       categories=self.province_names),
+            "year": np.repeat(np.array([row["year"] for row in self._national_rows], dtype=np.int64), self.n),
+            "province": pd.Categorical(names, categories=self.province_names) if categorical
+            else pd.array(names, dtype="string"),
             "capital": np.tile(np.array(self.data.capitals, dtype=object), t),
             "region": np.tile(np.array([REGIONS[r] for r in self.data.region], dtype=object), t),
             "coastal": np.tile(self.data.coastal, t),
@@ -792,14 +795,37 @@ class RegionalGrowthModel(mesa.Model):
         }
         for key in self._province_records[0]:
             columns[key] = np.concatenate([rec[key] for rec in self._province_records])
-        return pd.DataFrame(columns)
+        return columns
+
+    def event_columns(self) -> dict[str, Any]:
+        """The events table as columns: year, type, province, detail."""
+        import pandas as pd
+
+        log = self._events_log
+        return {
+            "year": np.array([e[0] for e in log], dtype=np.int64),
+            "type": pd.array([e[1] for e in log], dtype="string"),
+            "province": pd.array([e[2] for e in log], dtype="string"),
+            "detail": pd.array([e[3] for e in log], dtype="string"),
+        }
+
+    def national_frame(self):
+        """One row per year: national totals and inequality metrics (a pandas DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.national_columns())
+
+    def province_frame(self):
+        """One row per province and year (a pandas DataFrame)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.province_columns())
 
     def events_frame(self):
         """One row per event that fired: year, type, province, detail (a pandas DataFrame)."""
         import pandas as pd
 
-        return pd.DataFrame(self._events_log, columns=["year", "type", "province", "detail"]).astype(
-            {"year": "int64", "type": "string", "province": "string", "detail": "string"})
+        return pd.DataFrame(self.event_columns())
 
     def check_invariants(self) -> None:
         """Raise :class:`ModelInvariantError` unless every stock is finite and non-negative."""

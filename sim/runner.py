@@ -65,40 +65,51 @@ def simulate(scenario: Scenario, seed: np.random.SeedSequence, run_id: int = 0,
 
 def tables_of(model: RegionalGrowthModel, run_id: int, labels: dict[str, Any], record_every: int = 1,
               tables: tuple[str, ...] = ("national", "province", "events")) -> dict[str, pd.DataFrame]:
-    """The tables of a finished model, with ``run_id`` and ``labels`` columns first."""
+    """The tables of a finished model, with ``run_id`` and ``labels`` columns first.
+
+    Args:
+        model: a model that has run.
+        run_id: the run's number (a column of every table).
+        labels: extra constant columns (scenario name, replicate, swept values).
+        record_every: keep every k-th year (the first and last are always kept).
+        tables: which of national, province, events to return (runs always).
+    """
     seed = model.seed_sequence
-    out: dict[str, pd.DataFrame] = {}
 
-    def keep_years(frame: pd.DataFrame) -> pd.DataFrame:
-        if record_every <= 1 or frame.empty:
-            return frame
-        years = frame["year"]
-        mask = ((years - model.start_year) % record_every == 0) | (years == model.end_year)
-        return frame[mask].reset_index(drop=True)
-
-    def label(frame: pd.DataFrame) -> pd.DataFrame:
-        front = pd.DataFrame({"run_id": np.full(len(frame), run_id, dtype=np.int64)})
+    def frame(columns: dict[str, Any], rows: int) -> pd.DataFrame:
+        front: dict[str, Any] = {"run_id": np.full(rows, run_id, dtype=np.int64)}
         for key, value in labels.items():
-            front[key] = pd.Series([value] * len(frame), dtype="string" if isinstance(value, str) else None)
-        return pd.concat([front, frame.reset_index(drop=True)], axis=1)
+            front[key] = pd.array([value] * rows, dtype="string") if isinstance(value, str) else np.full(rows, value)
+        return pd.DataFrame({**front, **columns})
 
+    def keep_years(columns: dict[str, Any]) -> dict[str, Any]:
+        if record_every <= 1:
+            return columns
+        years = columns["year"]
+        mask = ((years - model.start_year) % record_every == 0) | (years == model.end_year)
+        return {key: value[mask] for key, value in columns.items()}
+
+    out: dict[str, pd.DataFrame] = {}
+    national = model.national_columns()
     if "national" in tables:
-        out["national"] = label(keep_years(model.national_frame()))
+        kept = keep_years(national)
+        out["national"] = frame(kept, len(kept["year"]))
     if "province" in tables:
-        out["province"] = label(keep_years(model.province_frame()))
+        kept = keep_years(model.province_columns(categorical=False))
+        out["province"] = frame(kept, len(kept["year"]))
     if "events" in tables:
-        out["events"] = label(model.events_frame())
-    final = model.national_frame().iloc[-1]
-    out["runs"] = label(pd.DataFrame({
-        "status": ["ok"],
-        "error": pd.Series([""], dtype="string"),
+        events = model.event_columns()
+        out["events"] = frame(events, len(events["year"]))
+    out["runs"] = frame({
+        "status": pd.array(["ok"], dtype="string"),
+        "error": pd.array([""], dtype="string"),
         "seed_entropy": [str(seed.entropy) if seed is not None else ""],
         "spawn_key": [",".join(map(str, seed.spawn_key)) if seed is not None else ""],
         "start_year": [model.start_year],
         "end_year": [model.end_year],
-        "final_gdp_cny_bn": [float(final["gdp_cny_bn"])],
-        "final_gini": [float(final["gini"])],
-    }))
+        "final_gdp_cny_bn": [float(national["gdp_cny_bn"][-1])],
+        "final_gini": [float(national["gini"][-1])],
+    }, 1)
     return out
 
 

@@ -15,7 +15,7 @@ import difflib
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -287,7 +287,7 @@ class Breakthrough(_Event):
 
 
 Event = Annotated[
-    Union[FdiShock, RealEstateDecline, Infrastructure, Megaproject, Breakthrough],
+    FdiShock | RealEstateDecline | Infrastructure | Megaproject | Breakthrough,
     Field(discriminator="type"),
 ]
 EVENT_TYPES = ("fdi_shock", "real_estate_decline", "infrastructure", "megaproject", "breakthrough")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -129,5 +129,5 @@ def provenance() -> dict[str, Any]:
         "python": platform.python_version(),
         "mesa": mesa.__version__,
         "numpy": numpy.__version__,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -26,7 +26,6 @@ from sim.sectors import (
     FIELD_SECTOR,
     FIELDS,
     HIGH_TECH,
-    KIND_INDEX,
     SECTOR_INDEX,
 )
 

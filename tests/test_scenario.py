@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import SCENARIOS
 
 from sim.errors import ScenarioError
 from sim.scenario import Scenario, load_scenario, parse_override
-
-from conftest import SCENARIOS
 
 
 def error_of(path=None, overrides=()):

@@ -139,5 +139,5 @@ def test_imitation_switches_are_events_and_change_strategies():
 
 
 def test_imitation_off_means_no_switch():
-    model = model_with(path=SCENARIOS / "mixed.toml", *["imitation.enabled=false"]).run()
+    model = model_with("imitation.enabled=false", path=SCENARIOS / "mixed.toml").run()
     assert not (model.events_frame()["type"] == "strategy_switch").any()
