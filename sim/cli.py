@@ -19,14 +19,21 @@ COMMANDS: tuple[str, ...] = ("run", "batch", "report", "sensitivity", "validate"
 """Verbs, in the order ``sim --help`` lists them; each is ``sim.commands.<verb>``."""
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"error: {self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every verb."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="sim",
         description="Science-led regional growth: simulate China's provinces investing in science.",
     )
     parser.add_argument("--version", action="version", version=f"sim {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = OneLineParser(add_help=False)
     common.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     common.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY.PATH=VALUE",
                         help="override a scenario value, e.g. --set migration.graduate_mobility=0.5 (repeatable)")

@@ -443,7 +443,7 @@ def resolve_experiment(spec: Experiment | dict[str, Any], *, base_dir: str | Pat
         if not path.is_file():
             what = "is a folder" if path.is_dir() else "not found"
             raise ExperimentError(source, f"scenarios[{i}]",
-                                  f"scenario file {entry!r} {what} (looked for {path}; paths are relative to "
+                                  f"scenario file {entry!r} {what} (looked for {path.absolute()}; paths are relative to "
                                   "the experiment file)")
         scenario = _load_with_overrides(path, fixed, overrides, source)
         if scenario.name in seen:

@@ -135,7 +135,9 @@ def run_scenario(scenario: Scenario | str | Path | None = None, *, seed: int | N
         scenario = load_scenario(scenario, overrides)
     elif overrides:
         scenario = RegionalGrowthModel(scenario, overrides=overrides).scenario
-    root = np.random.SeedSequence(scenario.run.seed if seed is None else seed)
+    if seed is not None and seed != scenario.run.seed:
+        scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"seed": seed})})
+    root = np.random.SeedSequence(scenario.run.seed)
     model = RegionalGrowthModel(scenario, rng=root).run()
     tables = tables_of(model, 0, {"scenario": scenario.name})
     result = RunResult(national=tables["national"], province=tables["province"], events=tables["events"],

@@ -291,6 +291,10 @@ Event = Annotated[
     Field(discriminator="type"),
 ]
 EVENT_TYPES = ("fdi_shock", "real_estate_decline", "infrastructure", "megaproject", "breakthrough")
+EVENT_MODELS: dict[str, type[BaseModel]] = {
+    "fdi_shock": FdiShock, "real_estate_decline": RealEstateDecline, "infrastructure": Infrastructure,
+    "megaproject": Megaproject, "breakthrough": Breakthrough,
+}
 
 
 class Scenario(_Section):
@@ -428,20 +432,24 @@ def describe_validation_error(exc: ValidationError) -> tuple[str, str]:
     """Turn the first pydantic error into a (key path, message) pair for one line of output."""
     error = exc.errors()[0]
     loc = tuple(error["loc"])
+    event_model = None
     # drop the discriminator tag that pydantic inserts into union locations
     if len(loc) >= 3 and loc[0] == "events":
+        event_model = EVENT_MODELS.get(loc[2]) if isinstance(loc[2], str) else None
         loc = tuple(p for i, p in enumerate(loc) if not (i == 2 and isinstance(p, str) and p in EVENT_TYPES))
     key = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in loc).replace(".[", "[")
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":
-        model = _model_at(loc)
+        model = event_model if event_model is not None and len(loc) == 3 else _model_at(loc)
         allowed = sorted(model.model_fields) if model else []
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
         return key, f"unknown key{hint}; allowed: {', '.join(allowed)}" if allowed else "unknown key"
     if kind == "missing":
         return key, "required key is missing"
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return key, f"expected a table of keys (e.g. [{key}] in the file), got {value!r}"
     if kind == "union_tag_invalid":
         return key + ".type" if key else "type", f"unknown event type {value.get('type')!r}; allowed: {', '.join(EVENT_TYPES)}"
     if kind == "union_tag_not_found":

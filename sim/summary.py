@@ -55,13 +55,13 @@ def strategy_table(province: pd.DataFrame) -> pd.DataFrame:
         pc_growth = (group["gdp_cny_bn"].sum() / group["population_m"].sum()) / (
             start["gdp_cny_bn"].sum() / start["population_m"].sum())
         research_growth = group["research_output"].sum() / start["research_output"].sum()
-        shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+        shown = ", ".join(names[:3]) + (f" +{len(names) - 3} more" if len(names) > 3 else "")
         rows.append({
             "strategy": strategy,
             "provinces": shown,
-            "GDP per capita (CNY)": f"{1000 * group['gdp_cny_bn'].sum() / group['population_m'].sum():,.0f}",
-            "GDP p.c. growth %/yr": f"{100 * (pc_growth ** (1 / years) - 1):.2f}",
-            "research growth %/yr": f"{100 * (research_growth ** (1 / years) - 1):.2f}",
+            "GDP/cap CNY": f"{1000 * group['gdp_cny_bn'].sum() / group['population_m'].sum():,.0f}",
+            "GDP/cap %/yr": f"{100 * (pc_growth ** (1 / years) - 1):.2f}",
+            "research %/yr": f"{100 * (research_growth ** (1 / years) - 1):.2f}",
         })
     return pd.DataFrame(rows).set_index("strategy")
 
@@ -77,7 +77,7 @@ def format_summary(national: pd.DataFrame, province: pd.DataFrame, title: str) -
             "Top 10 provinces by research output, last year",
             top_research(province).to_string(),
             "",
-            "Strategies in use, last year",
+            "Strategies in use, last year (growth rates are yearly averages over the whole run)",
             strategy_table(province).to_string(),
         ]
     return "\n".join(parts)

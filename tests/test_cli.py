@@ -93,3 +93,25 @@ def test_out_folder_that_exists_is_refused(tmp_path):
 def test_help_lists_the_verbs():
     proc = sim("--help")
     assert proc.returncode == 0 and "run" in proc.stdout
+
+
+def test_usage_errors_are_one_line():
+    proc = sim("run", "--seed", "abc")
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines() == ["error: sim run: argument --seed: invalid int value: 'abc' "
+                                                "(see sim run --help)"]
+
+
+def test_unknown_event_key_lists_the_allowed_keys(tmp_path):
+    proc = sim("run", "--set", 'events=[{type="fdi_shock", year=2030, province="X"}]', "--out", tmp_path / "o")
+    assert proc.returncode == 2
+    assert "events[0].province: unknown key; allowed: duration, openness, type, year" in proc.stderr
+
+
+def test_seed_option_is_the_seed_in_the_resolved_scenario(tmp_path):
+    import json
+
+    proc = sim("run", SCENARIOS / "baseline.toml", "--seed", 7, "--set", "run.end_year=2024", "--out", tmp_path / "o")
+    assert proc.returncode == 0, proc.stderr
+    manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
+    assert manifest["seed"] == 7 and manifest["scenario"]["run"]["seed"] == 7

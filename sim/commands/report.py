@@ -9,23 +9,22 @@ from pathlib import Path
 
 def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     """Register ``sim report``."""
+    # no --set: a report shows the results as they were run
     parser = subparsers.add_parser(
-        "report", parents=[common], help="build figures and an HTML report from a results folder",
+        "report", help="build figures and an HTML report from a results folder",
         description="Turn a results folder (from `sim batch` or `sim run`) into PNG and SVG figures, "
                     "report.html (one self-contained file that opens offline) and report.md. A partial "
                     "folder is reported on as far as it goes; the missing runs are listed.")
     parser.add_argument("results", type=Path, help="results folder (holds manifest.json)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="report folder (default: RESULTS/report)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logging")
     parser.set_defaults(handler=main)
 
 
 def main(args: argparse.Namespace) -> int:
     """Build the report and say where it is."""
-    from sim.errors import SimError
     from sim.report import load_report_data, write_report
 
-    if args.overrides:
-        raise SimError("--set: not used by sim report (a report shows the results as they were run)")
     data = load_report_data(args.results)
     if not data.completeness.is_complete:
         print(f"warning: partial results: {data.completeness.summary()}; reporting on what is there",
