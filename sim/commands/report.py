@@ -24,7 +24,13 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Build the report and say where it is."""
     from sim.report import load_report_data, write_report
+    from sim.report.analysis import build_analysis_report, is_analysis_folder
 
+    if is_analysis_folder(args.results):
+        out = build_analysis_report(args.results, args.out)
+        figures = sorted((out / "figures").glob("*.png"))
+        print(f"Report written to {out}/: report.html, report.md and {len(figures)} figure(s)")
+        return 0
     data = load_report_data(args.results)
     if not data.completeness.is_complete:
         print(f"warning: partial results: {data.completeness.summary()}; reporting on what is there",

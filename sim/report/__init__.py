@@ -409,7 +409,14 @@ def build_report(results: str | Path, out: str | Path | None = None) -> Path:
     self-contained file: figures embedded, opens offline) and ``report.md``. A partial folder is
     reported on as far as it goes, with the missing and failed runs listed at the top.
 
+    Folders written by ``sim validate`` and ``sim sensitivity`` get a report of their figures and
+    statistics (:mod:`sim.report.analysis`).
+
     Raises:
         ResultsError: when ``results`` is not a results folder or holds no complete run.
     """
+    from sim.report.analysis import build_analysis_report, is_analysis_folder
+
+    if is_analysis_folder(results):
+        return build_analysis_report(results, out)
     return write_report(load_report_data(results), out)
