@@ -33,15 +33,18 @@ STRATEGY_NAMES: tuple[str, ...] = StrategyName.__args__  # type: ignore[attr-def
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True)
 
 
 class RunConfig(_Section):
     """``[run]``: what is simulated and for how long."""
 
     start_year: Year = 2022
+    """First simulated year: the provinces start from the data of this year (2010-2022 for China)."""
     end_year: Year = 2050
+    """Last simulated year."""
     seed: Annotated[int, Field(ge=0)] = 20220101
+    """Root seed of the run's random numbers (a batch spawns one child seed per run)."""
     provinces: str = "china"
     """``"china"`` (the 31 provinces from the shipped tables) or ``"synthetic:N"``."""
 
@@ -75,9 +78,11 @@ class InvestmentConfig(_Section):
     rd_intensity_target: Annotated[float, Field(ge=0.0, le=10.0)] = 3.2
     """National R&D spending, % of GDP, reached in ``target_year`` (2.54 % observed in 2022)."""
     target_year: Year = 2035
+    """Year in which the national R&D intensity reaches ``rd_intensity_target`` (linear path; constant after)."""
     central_share: Fraction = 0.15
     """Share of the national budget that the centre allocates (the rest is provincial spending)."""
     central_allocation: Literal["observed", "per_capita", "merit", "need", "targeted"] = "observed"
+    """How the centre allocates its pool: base-year shares, by population, by research output, by need (population x relative poverty), or to ``targeted_provinces``."""
     targeted_provinces: list[str] = []
     """Provinces that share the central budget when ``central_allocation = "targeted"``."""
     observed_rd: bool = False
@@ -94,18 +99,29 @@ class EconomyConfig(_Section):
     """``[economy]``: production, investment and productivity growth."""
 
     capital_share: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.4
+    """Output elasticity of capital, a (China's labour share of GDP is about 0.5-0.6)."""
     savings_rate: Fraction = 0.40
+    """Share of income invested each year (gross capital formation is about 42 % of China's GDP)."""
     depreciation: Fraction = 0.06
+    """Yearly depreciation of physical capital."""
     base_tfp_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.00876
+    """Yearly productivity growth every sector gets, g0 (fitted on 2012-2016)."""
     knowledge_effect: Annotated[float, Field(ge=0.0, le=0.2)] = 0.008
+    """Productivity growth from knowledge at the base-year reference intensity, mu."""
     catch_up_rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0196
+    """Yearly closing of the log gap to the sector's most productive province, kappa (fitted on 2012-2016)."""
     absorptive_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
+    """Elasticity of absorptive capacity to the relative skilled share."""
     skill_premium: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
     """psi in the human-capital index exp(psi * skilled share)."""
     investment_responsiveness: Annotated[float, Field(ge=0.0, le=5.0)] = 1.0
+    """How strongly investment moves to sectors with higher returns, eta (0 keeps the sector mix)."""
     spillover_share: Fraction = 0.3
+    """Weight of a neighbour's research capacity at zero distance in the knowledge it spills over."""
     spillover_distance_km: Positive = 600.0
+    """Distance over which spillovers fall by a factor e (longer with connectivity)."""
     connectivity: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    """Connectivity of every province at the start (1 = base year; infrastructure events raise it)."""
     consumer_demand_elasticity: Annotated[float, Field(gt=0.0, le=20.0)] = 1.5
     """Price elasticity of national demand in consumer segments (crowding when finite)."""
     income_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 1.2
@@ -118,13 +134,17 @@ class ResearchConfig(_Section):
     """``[research]``: institutes, research output and graduates."""
 
     depreciation: Fraction = 0.12
+    """Yearly depreciation of institutes' capacity."""
     capacity_growth: Annotated[float, Field(ge=0.0, le=0.5)] = 0.08
     """Growth of R&D spending before the base year, used to size the base-year capacity stock."""
     returns_to_scale: Annotated[float, Field(gt=0.0, le=1.5)] = 0.85
+    """Elasticity of research output to a province's research capacity, b (diminishing when < 1)."""
     agglomeration: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
+    """Extra output elasticity for provinces above the mean capacity, g."""
     breakthrough_chance: Fraction = 0.02
     """Yearly chance of a breakthrough in a field for the province holding the most capacity."""
     breakthrough_jump: Annotated[float, Field(ge=0.0, le=2.0)] = 0.05
+    """Productivity jump in the matching sector when a breakthrough happens."""
 
 
 class MigrationConfig(_Section):
@@ -133,6 +153,7 @@ class MigrationConfig(_Section):
     graduate_mobility: Fraction = 0.35
     """Share of new graduates who look beyond their home province (0 = all stay home)."""
     wage_weight: NonNegative = 1.0
+    """Weight of the log wage (GDP per worker) relative to the mean in graduates' choice."""
     jobs_weight: NonNegative = 1.5
     """Weight of matching skilled openings per skilled worker already there."""
     size_weight: NonNegative = 1.0
@@ -142,9 +163,13 @@ class MigrationConfig(_Section):
     home_bias: NonNegative = 1.0
     """Extra utility of the home province among movers (hukou friction)."""
     population_migration_rate: Annotated[float, Field(ge=0.0, le=0.2)] = 0.00562
+    """Net migration per unit of log income gap, a year (fitted on 2012-2016)."""
     natural_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = -0.0006
+    """Yearly natural change of population (NBS 2022: -0.06 %)."""
     participation: Annotated[float, Field(gt=0.0, le=1.0)] = 0.62
+    """Workers per resident."""
     skilled_retirement: Fraction = 0.025
+    """Yearly share of skilled workers who retire (a 40-year career)."""
     neighbours: Annotated[int, Field(ge=2, le=1000)] = 48
     """Destinations and spillover sources per region (all of them when there are fewer)."""
 
@@ -153,50 +178,71 @@ class HefeiConfig(_Section):
     """``[strategy.hefei]``: flagship lab plus a provincial guidance fund."""
 
     field: Literal[("auto",) + FIELDS] = "auto"  # type: ignore[valid-type]
+    """The flagship's field; ``auto`` picks the strategic field where the province is strongest relative to the nation, weighted by market size."""
     lab_share: Fraction = 0.45
+    """Share of the science budget for the flagship national lab."""
     fund_share: Fraction = 0.35
+    """Share of the budget the guidance fund invests as equity in the matching sector."""
     transfer: Annotated[float, Field(ge=0.0, le=10.0)] = 2.5
+    """Lab-to-industry transfer multiplier in the matching sector."""
     fund_return: Annotated[float, Field(ge=0.0, le=1.0)] = 0.06
+    """Yearly return on the fund's stake, recycled into the budget."""
     exit_rate: Fraction = 0.1
     """Share of the fund's stake sold on each year."""
     failure_rate: Fraction = 0.05
+    """Yearly chance that the bet fails."""
     failure_loss: Fraction = 0.8
+    """Share of the stake (and of the backed firms' know-how, by exposure) lost when it fails."""
 
 
 class CasBranchConfig(_Section):
     """``[strategy.cas_branch]``: endowment-matched branch institutes paid mostly by the centre."""
 
     branch_share: Fraction = 0.5
+    """Share of the province's own budget spent on its branch institutes."""
     central_match: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
+    """Central yuan added per provincial yuan spent on branches (from the centre's pool)."""
     transfer: Annotated[float, Field(ge=0.0, le=10.0)] = 1.2
+    """Transfer multiplier in the branches' sectors."""
     institutes: Annotated[int, Field(ge=1, le=6)] = 2
+    """Number of endowment-matched fields (one branch each)."""
 
 
 class ForeignMultinationalConfig(_Section):
     """``[strategy.foreign_multinational]``: an open zone that attracts multinational R&D labs."""
 
     incentive_share: Fraction = 0.3
+    """Share of the budget spent on zone incentives (land, offices, tax breaks)."""
     arrival_rate: Fraction = 0.35
+    """Yearly chance of a lab at average attractiveness and full openness."""
     lab_size: Positive = 2.0
     """Capacity of one multinational lab, CNY bn."""
     spillover: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
+    """Transfer multiplier in a lab's sector."""
     profit_outflow: Fraction = 0.3
+    """Share of foreign capital's profit that leaves the province."""
     sectors: list[SectorName] = ["biotech", "ict_consumer", "advanced_manufacturing"]  # type: ignore[valid-type]
+    """Sectors multinational labs come in."""
 
 
 class ConsumerNicheConfig(_Section):
     """``[strategy.consumer_niche]``: target a national consumer segment."""
 
     coordination: Literal["coordinated", "independent"] = "independent"
+    """``independent``: every niche province chases the biggest segment; ``coordinated``: a planner spreads them by market size."""
     segment: Literal[("auto",) + CONSUMER_SEGMENTS] = "auto"  # type: ignore[valid-type]
+    """The targeted segment; ``auto`` lets ``coordination`` decide."""
     equity_share: Fraction = 0.5
+    """Share of the budget invested in the segment's firms (the rest funds research in the matching field)."""
     transfer: Annotated[float, Field(ge=0.0, le=10.0)] = 2.0
+    """Transfer multiplier in the targeted sector."""
 
 
 class MegacityConfig(_Section):
     """``[strategy.megacity]``: central science money concentrated in a few megacities."""
 
     cities: list[str] = ["Beijing", "Shanghai", "Guangdong"]
+    """Provinces that get the concentrated central money (synthetic regions: the three largest economies)."""
     concentration: Fraction = 0.8
     """Share of the central budget that goes to ``cities``."""
 
@@ -215,14 +261,21 @@ class StrategiesConfig(_Section):
     """``[strategies]``: a default strategy and assignments by province name or group."""
 
     default: StrategyName = "baseline"
+    """Strategy of every province not assigned otherwise."""
     assign: dict[str, StrategyName] = {}
     """Province or group name -> strategy, e.g. ``{ Anhui = "hefei", west = "cas_branch" }``."""
     baseline: list[str] = []
+    """Provinces or groups running ``baseline`` (the same for the other strategy names below)."""
     hefei: list[str] = []
+    """Provinces or groups running ``hefei``."""
     cas_branch: list[str] = []
+    """Provinces or groups running ``cas_branch``."""
     foreign_multinational: list[str] = []
+    """Provinces or groups running ``foreign_multinational``."""
     consumer_niche: list[str] = []
+    """Provinces or groups running ``consumer_niche``."""
     megacity: list[str] = []
+    """Provinces or groups running ``megacity``."""
 
     def assignments(self) -> list[tuple[str, str, str]]:
         """Every (name, strategy, key path) pair, from ``assign`` and the per-strategy lists."""
@@ -236,20 +289,28 @@ class ImitationConfig(_Section):
     """``[imitation]``: Five-Year-Plan reviews where provinces copy a better peer's strategy."""
 
     enabled: bool = False
+    """Review strategies every ``period`` years and copy better peers."""
     period: Annotated[int, Field(ge=1, le=50)] = 5
+    """Years between reviews (a Five-Year Plan)."""
     intensity: Annotated[float, Field(ge=0.0, le=1000.0)] = 150.0
     """Fermi-rule selection intensity per unit of annual growth difference."""
     peers: Literal["neighbour", "random"] = "neighbour"
+    """Peer chosen among the 5 nearest provinces, or among all."""
     endorsement: bool = False
+    """The fastest grower's strategy gets more central money until the next review."""
     endorsement_boost: Annotated[float, Field(ge=0.0, le=5.0)] = 0.5
+    """Extra weight of the endorsed strategy's adopters in the central allocation."""
 
 
 class _Event(_Section):
     year: Year
+    """Year the event fires."""
 
 
 class FdiShock(_Event):
     type: Literal["fdi_shock"]
+    """Event type."""
+    """Event type."""
     openness: Fraction = 0.4
     """Global openness from ``year`` on (1 = base year)."""
     duration: Annotated[int, Field(ge=0, le=200)] = 0
@@ -258,32 +319,46 @@ class FdiShock(_Event):
 
 class RealEstateDecline(_Event):
     type: Literal["real_estate_decline"]
+    """Event type."""
     annual_decline: Fraction = 0.05
+    """Yearly fall of real-estate demand."""
     years: Annotated[int, Field(ge=1, le=200)] = 10
+    """How many years it lasts."""
 
 
 class Infrastructure(_Event):
     type: Literal["infrastructure"]
+    """Event type."""
     connectivity_gain: Annotated[float, Field(ge=0.0, le=10.0)] = 0.3
+    """Relative rise of connectivity in ``provinces``."""
     provinces: list[str] = ["all"]
+    """Provinces or groups connected."""
     name: str = "high-speed rail"
+    """Name shown in the events table."""
 
 
 class Megaproject(_Event):
     type: Literal["megaproject"]
+    """Event type."""
     province: str
+    """Host province."""
     field: FieldName  # type: ignore[valid-type]
+    """Research field of the facility."""
     capacity: Positive = 5.0
     """Capacity of the one-off central institute, CNY bn."""
     name: str = "megaproject"
+    """Name shown in the events table."""
 
 
 class Breakthrough(_Event):
     type: Literal["breakthrough"]
+    """Event type."""
     field: FieldName  # type: ignore[valid-type]
+    """Field of the breakthrough; its matching sector gets the jump."""
     province: str = "auto"
     """The province where it happens; ``auto`` = the one with the most capacity in the field."""
     productivity_jump: Annotated[float, Field(ge=0.0, le=2.0)] = 0.15
+    """Productivity jump in the matching sector."""
 
 
 Event = Annotated[
@@ -305,7 +380,9 @@ class Scenario(_Section):
     """
 
     name: str = "scenario"
+    """Name of the scenario in tables and reports (default: the file name)."""
     description: str = ""
+    """One line on what the scenario represents."""
     run: RunConfig = RunConfig()
     investment: InvestmentConfig = InvestmentConfig()
     economy: EconomyConfig = EconomyConfig()
@@ -315,6 +392,7 @@ class Scenario(_Section):
     strategy: StrategyParameters = StrategyParameters()
     imitation: ImitationConfig = ImitationConfig()
     events: list[Event] = []  # type: ignore[valid-type]
+    """Scheduled events (``[[events]]`` tables), each with a ``type``."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:

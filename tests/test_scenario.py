@@ -141,3 +141,15 @@ def test_event_field_checked(write_toml):
 def test_synthetic_form(write_toml):
     exc = error_of(write_toml("syn.toml", '[run]\nprovinces = "synthetic:1"\n'))
     assert exc.key == "run.provinces" and "synthetic:N" in exc.message
+
+
+def test_parameter_reference_is_current_and_complete():
+    from sim.reference import parameter_reference
+
+    text = parameter_reference()
+    shipped = (SCENARIOS.parent / "docs" / "parameters.md").read_text()
+    assert text == shipped, "docs/parameters.md is stale: python -m sim.reference > docs/parameters.md"
+    for key in ("strategy.hefei.failure_rate", "strategy.consumer_niche.coordination", "migration.home_bias",
+                "economy.catch_up_rate"):
+        row = next(line for line in text.splitlines() if line.startswith(f"| `{key}` |"))
+        assert row.split("|")[4].strip(), f"{key} has no description"
