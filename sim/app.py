@@ -291,9 +291,9 @@ class Dashboard:
         model = RegionalGrowthModel(controls.scenario or None, overrides=overrides)
         with self._lock:
             old = self.model
-            if old is not None and len(old._national_rows) > 1 and self.controls is not None:
+            if old is not None and len(old.national_rows) > 1 and self.controls is not None:
                 self.ghost_controls = self.controls
-                self.ghost = Ghost(tuple(old._national_rows), "")
+                self.ghost = Ghost(tuple(old.national_rows), "")
             self.model = model
             self.controls = controls
             self._start_pc = model.gdp_per_capita.copy()
@@ -332,7 +332,7 @@ class Dashboard:
                 start_year=int(model.start_year),
                 end_year=int(model.end_year),
                 running=bool(model.running),
-                national=tuple(model._national_rows),
+                national=tuple(model.national_rows),
                 names=tuple(model.province_names),
                 capitals=tuple(model.data.capitals),
                 coastal=np.asarray(model.data.coastal, dtype=bool).copy(),
@@ -347,7 +347,7 @@ class Dashboard:
                 },
                 strategies=tuple(p.strategy.name for p in model.provinces),
                 start_rank=self._start_rank,
-                events=tuple(model._events_log[-MAX_EVENTS_SHOWN:]),
+                events=tuple(model.event_log[-MAX_EVENTS_SHOWN:]),
                 ghost=ghost,
             )
 

@@ -769,6 +769,16 @@ class RegionalGrowthModel(mesa.Model):
         self._province_records.append(record)
         self._strategy_records.append([p.strategy.name for p in self.provinces])
 
+    @property
+    def national_rows(self) -> list[dict[str, float]]:
+        """The national record so far, one dict per year (the last is the current year)."""
+        return self._national_rows
+
+    @property
+    def event_log(self) -> list[tuple[int, str, str, str]]:
+        """Events so far as ``(year, type, province, detail)`` tuples, oldest first."""
+        return self._events_log
+
     def national_columns(self) -> dict[str, np.ndarray]:
         """The national table as columns: one entry per recorded year."""
         rows = self._national_rows
