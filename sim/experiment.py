@@ -83,6 +83,20 @@ class ExecutorConfig(_Section):
     """For ``kind = "dask"``: ``"local"`` (start a LocalCluster) or a scheduler ``tcp://host:port``."""
 
 
+class SensitivityConfig(_Section):
+    """``[sensitivity]``: a global sensitivity analysis, run with ``sim sensitivity`` (not ``sim batch``)."""
+
+    parameters: Annotated[dict[str, list[float]], Field(min_length=1)]
+    """Key path -> ``[low, high]`` bounds of each varied parameter."""
+    method: Literal["sobol", "morris"] = "sobol"
+    """``sobol`` (first- and total-order indices) or ``morris`` (a cheap screen)."""
+    samples: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+    """Sobol base sample N (runs N (D + 2)) or Morris trajectories (runs r (D + 1)); 0 = 512 / 20."""
+    outputs: list[str] = []
+    """End-year national outcomes to analyse (default: gini, theil_between_region, gdp_cny_bn,
+    interior_research_share)."""
+
+
 class Experiment(_Section):
     """An experiment file as written (before the scenarios are loaded)."""
 
@@ -99,6 +113,8 @@ class Experiment(_Section):
     """Key path -> value, applied to every scenario before the sweep."""
     record: RecordConfig = RecordConfig()
     executor: ExecutorConfig = ExecutorConfig()
+    sensitivity: SensitivityConfig | None = None
+    """Makes the file a sensitivity experiment (``sim sensitivity``); ``sim batch`` refuses it."""
 
 
 # --------------------------------------------------------------------------------------

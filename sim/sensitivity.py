@@ -416,73 +416,65 @@ def analyse(spec: SensitivitySpec, design: np.ndarray, outputs: Mapping[str, np.
 # Loading an experiment file
 
 
-def load_sensitivity(path: str | Path, overrides: Sequence[str] = (), *, method: str = "sobol",
-                     samples: int = 0, outputs: Sequence[str] = DEFAULT_OUTPUTS):
-    """Read a sensitivity experiment file: a batch experiment whose ``[sweep]`` lists bounds.
+def load_sensitivity(path: str | Path, overrides: Sequence[str] = (), *, method: str | None = None,
+                     samples: int | None = None, outputs: Sequence[str] | None = None):
+    """Read a sensitivity experiment file: an experiment with a ``[sensitivity]`` table.
 
     Args:
         path: the experiment TOML file (see ``experiments/sensitivity.toml``).
         overrides: ``--set key.path=value`` expressions applied to the scenario.
-        method, samples, outputs: see :class:`SensitivitySpec`.
+        method, samples, outputs: override the file's ``[sensitivity]`` values when given
+            (see :class:`SensitivitySpec`).
 
     Returns:
         ``(spec, evaluator, experiment)``: the :class:`SensitivitySpec`, a :class:`ModelEvaluator`
-        and the :class:`~sim.experiment.ResolvedExperiment` without its ``[sweep]`` (for the
-        scenario and the executor settings).
+        and the :class:`~sim.experiment.ResolvedExperiment` (for the scenario and the executor).
 
     Raises:
-        ExperimentError: naming the file and key: not one scenario, a swept key without exactly two
-            numbers ``[low, high]``, bounds the scenario does not allow, or a bad method/outcome.
+        ExperimentError: naming the file and key: no ``[sensitivity]`` table, a ``[sweep]``, not
+            one scenario, a parameter without exactly two numbers ``[low, high]``, bounds the
+            scenario does not allow, or a bad method/outcome.
     """
-    import tomllib
-
     from sim.errors import ScenarioError
-    from sim.experiment import flatten, resolve_experiment, set_path, validate_experiment
+    from sim.experiment import load_experiment, set_path
     from sim.scenario import validate_scenario
 
     source = str(path)
-    path = Path(path)
-    if not path.is_file():
-        raise ExperimentError(source, "", "file not found" if not path.exists() else "is a folder, expected a TOML file")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ExperimentError(source, "", f"not valid TOML ({exc})") from None
-    data.setdefault("name", path.stem)
-    # bounds are not sweep points: take them out, resolve the rest as a batch experiment (which
-    # would otherwise validate all 2^D corners), then check each bound on the scenario
-    bounds = flatten(data.pop("sweep", {}) or {})
-    experiment = resolve_experiment(validate_experiment(data, source), base_dir=path.parent, source=source,
-                                    overrides=list(overrides))
+    experiment = load_experiment(path, list(overrides))
+    config = experiment.spec.sensitivity
+    if config is None:
+        raise ExperimentError(source, "sensitivity", "not a sensitivity experiment: name the varied parameters "
+                              'with their bounds, e.g. [sensitivity.parameters] "economy.catch_up_rate" = [0.005, 0.05]')
+    if experiment.spec.sweep:
+        raise ExperimentError(source, "sweep", "a sensitivity experiment samples [sensitivity.parameters]; "
+                              "it has no [sweep]")
     if len(experiment.scenarios) != 1:
         raise ExperimentError(source, "scenarios", f"a sensitivity experiment takes one scenario, got "
                               f"{len(experiment.scenarios)}")
-    if not bounds:
-        raise ExperimentError(source, "sweep", "name the varied parameters with their bounds, e.g. "
-                              '"economy.catch_up_rate" = [0.005, 0.05]')
     base = experiment.scenarios[0].model_dump(mode="json")
     parameters = []
-    for key, values in bounds.items():
-        numbers = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)] \
-            if isinstance(values, list) else []
-        if not isinstance(values, list) or len(values) != 2 or len(numbers) != 2 or not values[0] < values[1]:
-            raise ExperimentError(source, f"sweep.{key}", f"expected bounds [low, high] with low < high, got "
-                                  f"{values!r}")
+    for key, values in config.parameters.items():
+        where = f"sensitivity.parameters.{key}"
+        if len(values) != 2 or not values[0] < values[1]:
+            raise ExperimentError(source, where, f"expected bounds [low, high] with low < high, got {values!r}")
         for value in values:
             trial = copy.deepcopy(base)
             set_path(trial, key, value, source)
             try:
                 validate_scenario(trial, source)
             except ScenarioError as exc:
-                raise ExperimentError(source, f"sweep.{key}", f"bound {value!r}: {exc.key}: {exc.message}") from None
+                raise ExperimentError(source, where, f"bound {value!r}: {exc.key}: {exc.message}") from None
         parameters.append((key, float(values[0]), float(values[1])))
+    method = check_method(method) if method is not None else config.method
+    samples = samples if samples else config.samples
+    outputs = tuple(outputs) if outputs else (tuple(config.outputs) or DEFAULT_OUTPUTS)
     try:
-        spec = SensitivitySpec(name=experiment.name, parameters=tuple(parameters), outputs=tuple(outputs),
+        spec = SensitivitySpec(name=experiment.name, parameters=tuple(parameters), outputs=outputs,
                                seed=experiment.seed, method=method, samples=samples,
                                runs_per_part=experiment.spec.record.runs_per_part)
         evaluator = ModelEvaluator(experiment.scenarios[0], outputs, experiment.seed, experiment.replicates)
     except ValueError as exc:
-        raise ExperimentError(source, "", str(exc)) from None
+        raise ExperimentError(source, "sensitivity", str(exc)) from None
     return spec, evaluator, experiment
 
 

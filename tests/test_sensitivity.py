@@ -40,7 +40,7 @@ def ishigami_spec(samples: int = 1024, method: str = "sobol", seed: int = 7) -> 
 def small_experiment(tmp_path: Path, sweep: str, scenarios: str = '["baseline.toml"]') -> Path:
     shutil.copy(ROOT / "scenarios" / "baseline.toml", tmp_path / "baseline.toml")
     path = tmp_path / "small.toml"
-    path.write_text(f'name = "small"\nscenarios = {scenarios}\nseed = 3\n[sweep]\n{sweep}\n'
+    path.write_text(f'name = "small"\nscenarios = {scenarios}\nseed = 3\n[sensitivity.parameters]\n{sweep}\n'
                     '[set]\n"run.end_year" = 2026\n[executor]\nkind = "serial"\n')
     return path
 
@@ -206,7 +206,7 @@ def test_model_sensitivity_at_small_n(tmp_path: Path) -> None:
 
 def test_load_sensitivity_errors(tmp_path: Path) -> None:
     bad = small_experiment(tmp_path, '"economy.catch_up_rate" = [0.0, 0.02, 0.05]')
-    with pytest.raises(ExperimentError, match=r"sweep.economy.catch_up_rate.*\[low, high\]"):
+    with pytest.raises(ExperimentError, match=r"sensitivity.parameters.economy.catch_up_rate.*\[low, high\]"):
         load_sensitivity(bad)
     (tmp_path / "other.toml").write_text('name = "other"\n')
     two = small_experiment(tmp_path, '"economy.catch_up_rate" = [0.0, 0.05]',
@@ -247,3 +247,17 @@ def test_cli_sensitivity_end_to_end(tmp_path: Path, capsys) -> None:
     assert "--resume" in capsys.readouterr().err
     assert main(["sensitivity", str(ROOT / "experiments" / "sensitivity.toml"), "--method", "fast"]) == 2
     assert "--method" in capsys.readouterr().err
+
+
+def test_batch_refuses_a_sensitivity_experiment(tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main(["batch", str(ROOT / "experiments" / "sensitivity.toml"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "run it with `sim sensitivity" in err[0]
+    assert not out.exists()
+
+
+def test_file_values_and_command_line_overrides() -> None:
+    spec, _, _ = load_sensitivity(ROOT / "experiments" / "sensitivity.toml", method="morris", samples=3,
+                                  outputs=("gini",))
+    assert (spec.method, spec.runs_total, spec.outputs) == ("morris", 3 * (len(spec.parameters) + 1), ("gini",))

@@ -45,6 +45,9 @@ def main(args: argparse.Namespace) -> int:
     if args.serial and args.workers is not None:
         raise SimError("--workers: not used with --serial")
     experiment = load_experiment(args.experiment, args.overrides)
+    if experiment.spec.sensitivity is not None:
+        raise SimError(f"{args.experiment}: sensitivity: a sensitivity experiment samples its parameters: "
+                       f"run it with `sim sensitivity {args.experiment}`")
     if args.dask is not None and not args.debug:
         _quiet_dask()
     out = args.out or default_folder(experiment)

@@ -12,19 +12,20 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     """Register ``sim sensitivity``."""
     parser = subparsers.add_parser(
         "sensitivity", parents=[common], help="global sensitivity analysis (SALib Sobol or Morris)",
-        description="Sample the parameters named with [low, high] bounds under [sweep] in a sensitivity "
-                    "experiment file (SALib: Sobol' sequence for Sobol indices, trajectories for Morris), run "
+        description="Sample the parameters named with [low, high] bounds under [sensitivity.parameters] in "
+                    "an experiment file (SALib: Sobol' sequence for Sobol indices, trajectories for Morris), run "
                     "every point on the batch runner's executors (process pool, Dask; --resume finishes a "
                     "stopped analysis) and write first- and total-order indices with confidence intervals "
                     "for the end-year outcomes, as tables and a figure. See docs/validation.md.")
     parser.add_argument("experiment", type=Path, help="sensitivity experiment file, e.g. experiments/sensitivity.toml")
-    parser.add_argument("--method", default="sobol", help="sobol (first and total order) or morris (a cheap screen)")
+    parser.add_argument("--method", default=None,
+                        help="sobol (first and total order) or morris (a cheap screen); default: the file's")
     parser.add_argument("--samples", type=int, default=0,
                         help="Sobol base sample N (a power of 2; runs N*(D+2)) or Morris trajectories "
-                             "(runs r*(D+1)); default 512 for Sobol, 20 for Morris")
+                             "(runs r*(D+1)); default: the file's, else 512 for Sobol, 20 for Morris")
     parser.add_argument("--outputs", default=None,
-                        help="comma-separated end-year national outcomes (default: gini, theil_between_region, "
-                             "gdp_cny_bn, interior_research_share)")
+                        help="comma-separated end-year national outcomes (default: the file's, else gini, "
+                             "theil_between_region, gdp_cny_bn, interior_research_share)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (0 = all cores)")
     parser.add_argument("--dask", default=None, metavar="ADDRESS",
                         help='run on Dask: "local" (a LocalCluster) or a scheduler address tcp://host:8786')
@@ -38,16 +39,17 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Load the experiment, run the design, print the indices."""
-    from sim.sensitivity import DEFAULT_OUTPUTS, check_method, format_indices, load_sensitivity, run_sensitivity
+    from sim.sensitivity import check_method, format_indices, load_sensitivity, run_sensitivity
 
-    method = check_method(args.method)
+    method = check_method(args.method) if args.method is not None else None
     if args.samples < 0:
         raise SimError(f"--samples: expected a positive number, got {args.samples}")
     if args.workers is not None and args.workers < 0:
         raise SimError(f"--workers: expected a positive number (0 = all cores), got {args.workers}")
-    outputs = tuple(o.strip() for o in args.outputs.split(",") if o.strip()) if args.outputs else DEFAULT_OUTPUTS
+    outputs = tuple(o.strip() for o in args.outputs.split(",") if o.strip()) if args.outputs else None
     spec, evaluator, experiment = load_sensitivity(args.experiment, args.overrides, method=method,
                                                    samples=args.samples, outputs=outputs)
+    method = spec.method
     config = experiment.spec.executor
     if args.dask is not None:
         kind, address = "dask", args.dask
