@@ -54,7 +54,15 @@ import pandas as pd
 
 from sim.errors import ResultsError, SimError
 from sim.experiment import Experiment, ResolvedExperiment, load_experiment, resolve_experiment
-from sim.store import TABLES, git_commit, part_ids, provenance, read_manifest, write_manifest, write_part
+from sim.store import (
+    TABLES,
+    existing_manifest,
+    git_commit,
+    part_ids,
+    provenance,
+    write_manifest,
+    write_part,
+)
 
 log = logging.getLogger(__name__)
 
@@ -612,17 +620,9 @@ def check_folder(folder: str | Path, experiment: ResolvedExperiment, resume: boo
             something other than this experiment's batch.
     """
     folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise ResultsError(f"--out {folder}: is a file, expected a folder")
-    if not (folder.exists() and any(folder.iterdir())):
+    manifest = existing_manifest(folder, resume, "batch", "batch")
+    if manifest is None:
         return None
-    if not resume:
-        raise ResultsError(f"--out {folder}: folder exists and is not empty; use --resume to finish that batch "
-                           "or choose another folder")
-    manifest = read_manifest(folder)
-    if manifest.get("kind") != "batch":
-        raise ResultsError(f"--resume {folder}: holds a {manifest.get('kind', 'unknown')!r} results folder, "
-                           "not a batch; choose another folder")
     if manifest.get("experiment_hash") != experiment.hash:
         other = manifest.get("experiment", {}).get("name", "?")
         raise ResultsError(f"--resume {folder}: holds results of a different experiment ({other!r}, "

@@ -517,19 +517,11 @@ def _hash(identity: dict[str, Any]) -> str:
 
 def _open(folder: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
     from sim.batch import clean_partial, done_runs
-    from sim.store import read_manifest
+    from sim.store import existing_manifest
 
-    if folder.exists() and not folder.is_dir():
-        raise ResultsError(f"--out {folder}: is a file, expected a folder")
-    if not (folder.exists() and any(folder.iterdir())):
+    old = existing_manifest(folder, resume, "sensitivity", "sensitivity analysis")
+    if old is None:
         return set()
-    if not resume:
-        raise ResultsError(f"--out {folder}: folder exists and is not empty; use --resume to finish that analysis "
-                           "or choose another folder")
-    old = read_manifest(folder)
-    if old.get("kind") != "sensitivity":
-        raise ResultsError(f"--resume {folder}: holds a {old.get('kind', 'unknown')!r} results folder, not a "
-                           "sensitivity analysis; choose another folder")
     if old.get("hash") != manifest["hash"]:
         raise ResultsError(f"--resume {folder}: holds another analysis ({old.get('spec', {}).get('name', '?')!r}, "
                            f"{old.get('hash')}) than this one ({manifest['hash']}); refusing to mix them: choose "

@@ -74,6 +74,36 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
         raise ResultsError(f"{path}: unreadable manifest ({exc})") from None
 
 
+def existing_manifest(folder: str | Path, resume: bool, kind: str, what: str) -> dict[str, Any] | None:
+    """Check that ``folder`` can take new results of ``kind``, without touching it.
+
+    Args:
+        folder: the ``--out`` folder.
+        resume: whether the user asked to finish the results already there.
+        kind: the manifest kind the folder must hold to be resumed (``batch``, ``sensitivity``).
+        what: how messages name the work ("batch", "sensitivity analysis").
+
+    Returns:
+        None for a new folder (absent or empty); the folder's manifest when there is work to resume.
+
+    Raises:
+        ResultsError: ``folder`` is a file; is not empty and ``resume`` is False; or holds another kind.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise ResultsError(f"--out {folder}: is a file, expected a folder")
+    if not (folder.exists() and any(folder.iterdir())):
+        return None
+    if not resume:
+        raise ResultsError(f"--out {folder}: folder exists and is not empty; use --resume to finish that {what} "
+                           "or choose another folder")
+    manifest = read_manifest(folder)
+    if manifest.get("kind") != kind:
+        raise ResultsError(f"--resume {folder}: holds a {manifest.get('kind', 'unknown')!r} results folder, "
+                           f"not a {what}; choose another folder")
+    return manifest
+
+
 def part_ids(folder: str | Path, table: str) -> set[str]:
     """Ids of the complete parts of ``table`` in ``folder``."""
     directory = Path(folder) / table
