@@ -1,19 +1,50 @@
-"""Science-led regional growth: an agent-based model of China's provinces on Mesa."""
+"""Science-led regional growth: an agent-based model of China's provinces on Mesa.
+
+The public API::
+
+    from sim import RegionalGrowthModel, load_scenario, run_scenario      # one run
+    from sim import load_experiment, run_batch                           # many runs
+    from sim import build_report                                         # figures and report.html
+
+``run_batch``, ``load_experiment`` and ``build_report`` are imported on first use, so that
+``import sim`` stays light.
+"""
 
 from sim.errors import ExperimentError, ModelInvariantError, ResultsError, ScenarioError, SimError
 from sim.model import RegionalGrowthModel
+from sim.runner import RunResult, run_scenario
 from sim.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "run_batch": ("sim.batch", "run_batch"),
+    "load_experiment": ("sim.experiment", "load_experiment"),
+    "build_report": ("sim.report", "build_report"),
+}
 
 __all__ = [
     "ExperimentError",
     "ModelInvariantError",
     "RegionalGrowthModel",
     "ResultsError",
+    "RunResult",
     "Scenario",
     "ScenarioError",
     "SimError",
     "__version__",
+    "build_report",
+    "load_experiment",
     "load_scenario",
+    "run_batch",
+    "run_scenario",
 ]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -115,3 +115,12 @@ def test_seed_option_is_the_seed_in_the_resolved_scenario(tmp_path):
     assert proc.returncode == 0, proc.stderr
     manifest = json.loads((tmp_path / "o" / "manifest.json").read_text())
     assert manifest["seed"] == 7 and manifest["scenario"]["run"]["seed"] == 7
+
+
+def test_public_api():
+    import sim
+
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None, name
+    with pytest.raises(AttributeError):
+        sim.no_such_thing  # noqa: B018
