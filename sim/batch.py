@@ -797,8 +797,13 @@ def format_summary(summary: pd.DataFrame, sweep_columns: Iterable[str] = ()) -> 
     years = summary["end_year"].dropna().unique()
     title = (f"End-year ({int(years[0])}) " if len(years) == 1 else "End-year ") + \
         "metrics: mean [95 % confidence interval of the mean, t-distribution]"
+    ok_runs = summary["runs"] - summary["failed"]
+    note = ""
+    if (ok_runs < 5).any():
+        note = ("\nnote: with fewer than 5 runs per group the intervals are wide and can pass a metric's natural "
+                "bounds (a share above 100 %); add replicates for a comparison")
     with pd.option_context("display.width", 250, "display.max_columns", 50, "display.max_colwidth", 40):
-        return title + "\n" + table.to_string(index=False)
+        return title + "\n" + table.to_string(index=False) + note
 
 
 # --------------------------------------------------------------------------------------
