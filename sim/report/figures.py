@@ -232,6 +232,11 @@ def _timeseries(data: ReportData, folder: Path, name: str, column: str, title: s
     ax = axes[0]
     for group in data.groups:
         band = yearly_band(national[national["group"] == group], column, metric.scale)
+        # every national metric is non-negative and shares stop at 100 %: a t-interval from very
+        # few runs can pass those bounds, the drawn band does not
+        band["low"] = band["low"].clip(lower=0.0)
+        if metric.unit == "%":
+            band["high"] = band["high"].clip(upper=100.0)
         _plot_band(ax, band, data.colours[group], group, data.linestyle(group))
     _year_axis(ax, national["year"].unique())
     ax.set_ylabel(ylabel)
