@@ -1,8 +1,7 @@
 """The student dashboard: its plain-Python layer, and the page in a real browser.
 
 The browser test starts ``python -m sim app`` as a subprocess on 127.0.0.1, opens the page in headless Chromium
-(Debian's, at /usr/bin/chromium), measures the time to the first page and from a click on Step
-to the redrawn year, moves a slider, steps, checks that the charts and the top-10 table change,
+(Debian's, at /usr/bin/chromium), checks that a click on Step redraws the year, map and table, moves a slider, steps, checks that the charts and the top-10 table change,
 shows that a bad combination of settings becomes a message on the page, and saves a screenshot
 to ``test-artifacts/app.png``. The server is always stopped at the end.
 """
@@ -43,11 +42,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--no-first-run", "--disable-sync"]
 ARTEFACTS = ROOT / "test-artifacts"
 STARTUP_TIMEOUT_S = 60
-"""Fail when the page has not appeared after this long (the requirement is 10 s; CI machines vary)."""
+"""Fail when the page has not appeared after this long (a hang, not a speed check: timing is in benchmarks/)."""
 UPDATE_TIMEOUT_MS = 15_000
 """Fail when a click has not redrawn the page after this long."""
-FIRST_PAGE_LIMIT_S = 10.0
-STEP_REDRAW_LIMIT_S = 1.0
 
 # --------------------------------------------------------------------------------------
 # The plain-Python layer (no browser)
@@ -230,31 +227,18 @@ def test_dashboard_in_chromium(server):
             except sync_api.TimeoutError:
                 _check_browser_assets(url)  # the usual cause on a machine without internet
                 raise
-            first_page_s = time.perf_counter() - started
-            print(f"\ntime to first page: {first_page_s:.2f} s (from starting `sim app`)")
             assert _year(page) == "2022"
-            assert first_page_s < FIRST_PAGE_LIMIT_S, f"first page after {first_page_s:.1f} s"
 
             # one Step: the year, the map and the top-10 table are redrawn
             table = page.locator(".sim-top10 table").inner_text()
             map_src = _image_src(page, ".sim-map")
-            clicked = time.perf_counter()
             page.locator(".btn-step").click()
             page.wait_for_function(
                 """([table, src]) => document.querySelector('.sim-year').textContent.trim() === '2023'
                     && document.querySelector('.sim-top10 table').innerText !== table
                     && document.querySelector('.sim-map img').getAttribute('src') !== src""",
                 arg=[table, map_src], timeout=UPDATE_TIMEOUT_MS)
-            step_s = time.perf_counter() - clicked
-            print(f"Step to redrawn year: {step_s * 1000:.0f} ms")
-            assert step_s < STEP_REDRAW_LIMIT_S, f"a stepped year took {step_s:.2f} s to draw"
-            redraws = []
-            for year in (2024, 2025):
-                clicked = time.perf_counter()
-                page.locator(".btn-step").click()
-                _wait_for_year(page, year)
-                redraws.append(time.perf_counter() - clicked)
-            print("further steps: " + ", ".join(f"{s * 1000:.0f} ms" for s in redraws))
+            _step(page, 2)
             before_table = page.locator(".sim-top10 table").inner_text()
             before_chart = _image_bytes(page, ".sim-chart-research")
 

