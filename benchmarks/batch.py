@@ -76,7 +76,7 @@ def write_experiment(folder: Path, kind: str, runs: int, tables: str = "all") ->
 
 def case_ours(kind: str, runs: int, workers: int, tables: str = "all") -> dict:
     sys.path.insert(0, str(ROOT))
-    from sim.batch import run_batch
+    from sim.experiments.batch import run_batch
 
     folder = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:

@@ -12,14 +12,14 @@ The public API::
 
 from sim.errors import ExperimentError, ModelInvariantError, ResultsError, ScenarioError, SimError
 from sim.model import RegionalGrowthModel
-from sim.runner import RunResult, run_scenario
+from sim.experiments.single import RunResult, run_scenario
 from sim.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
 
 _LAZY = {
-    "run_batch": ("sim.batch", "run_batch"),
-    "load_experiment": ("sim.experiment", "load_experiment"),
+    "run_batch": ("sim.experiments.batch", "run_batch"),
+    "load_experiment": ("sim.experiments.spec", "load_experiment"),
     "build_report": ("sim.report", "build_report"),
 }
 

@@ -1,4 +1,4 @@
-"""Tests for sim.batch: streaming results, seeds, executors, resume after SIGKILL, failures."""
+"""Tests for sim.experiments.batch: streaming results, seeds, executors, resume after SIGKILL, failures."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from sim.batch import (
+from sim.experiments.batch import (
     FAIL_RUNS_ENV,
     Progress,
     plan_blocks,
@@ -26,7 +26,7 @@ from sim.batch import (
     summarise_runs,
 )
 from sim.cli import main as cli_main
-from sim.store import TABLES, read_manifest
+from sim.experiments.store import TABLES, read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -312,7 +312,7 @@ def test_finished_models_are_released(experiment: Path, tmp_path: Path) -> None:
     import gc
     import weakref
 
-    from sim.agents import SimAgent
+    from sim.model.agents import SimAgent
     from sim.model import RegionalGrowthModel
 
     mine = RegionalGrowthModel(str(TEACHING), overrides=["run.end_year=2023"])  # a user's live model

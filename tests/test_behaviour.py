@@ -10,7 +10,7 @@ import numpy as np
 from conftest import SCENARIOS
 
 from sim import RegionalGrowthModel, load_scenario
-from sim.sectors import CONSUMER_SEGMENTS, SECTOR_INDEX
+from sim.vocabulary import CONSUMER_SEGMENTS, SECTOR_INDEX
 
 REPLICATES = 10
 SEEDS = [9000 + r for r in range(REPLICATES)]

@@ -34,7 +34,7 @@ def test_run_prints_summary_and_writes_results(tmp_path):
 
 
 def test_python_api_returns_frames():
-    from sim.runner import run_scenario
+    from sim.experiments.single import run_scenario
 
     result = run_scenario(SCENARIOS / "baseline.toml", seed=1, overrides=["run.end_year=2025"])
     assert list(result.national["year"]) == [2022, 2023, 2024, 2025]

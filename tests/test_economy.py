@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import economy
+from sim.model import economy
 
 
 def test_sector_output_by_hand():

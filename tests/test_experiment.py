@@ -1,4 +1,4 @@
-"""Tests for sim.experiment: the experiment schema, loading, the run list, errors and seeds."""
+"""Tests for sim.experiments.spec: the experiment schema, loading, the run list, errors and seeds."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.batch import run_seed
+from sim.experiments.batch import run_seed
 from sim.cli import main as cli_main
 from sim.errors import ExperimentError, ScenarioError
-from sim.experiment import column_name, iter_points, load_experiment
+from sim.experiments.spec import column_name, iter_points, load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

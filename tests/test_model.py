@@ -10,7 +10,7 @@ from conftest import SCENARIOS
 
 from sim import RegionalGrowthModel, load_scenario
 from sim.data import load_provinces
-from sim.runner import run_scenario
+from sim.experiments.single import run_scenario
 
 
 @pytest.fixture(scope="module")

@@ -30,9 +30,9 @@ from sim.report.tables import (
     replicates_needed,
     smallest_rank_p,
 )
-from sim.runner import simulate
+from sim.experiments.single import simulate
 from sim.scenario import Scenario, load_scenario
-from sim.store import provenance, write_manifest, write_part
+from sim.experiments.store import provenance, write_manifest, write_part
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -43,7 +43,7 @@ REPLICATES = 3
 
 
 # --------------------------------------------------------------------------------------------------
-# fixtures: results folders written with sim.store, independent of the batch runner
+# fixtures: results folders written with sim.experiments.store, independent of the batch runner
 
 
 def scenario(name: str, *overrides: str) -> Scenario:
@@ -310,7 +310,7 @@ def test_folder_without_baseline_skips_the_comparison(tmp_path: Path) -> None:
 
 
 def test_single_run_folder(tmp_path: Path) -> None:
-    from sim.runner import run_scenario
+    from sim.experiments.single import run_scenario
 
     run_scenario(scenario("baseline"), seed=3, out=tmp_path / "run", source=str(BASELINE))
     out = build_report(tmp_path / "run", tmp_path / "run-report")

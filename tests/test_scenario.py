@@ -144,11 +144,11 @@ def test_synthetic_form(write_toml):
 
 
 def test_parameter_reference_is_current_and_complete():
-    from sim.reference import parameter_reference
+    from sim.scenario.reference import parameter_reference
 
     text = parameter_reference()
     shipped = (SCENARIOS.parent / "docs" / "parameters.md").read_text()
-    assert text == shipped, "docs/parameters.md is stale: python -m sim.reference > docs/parameters.md"
+    assert text == shipped, "docs/parameters.md is stale: python -m sim.scenario.reference > docs/parameters.md"
     for key in ("strategy.hefei.failure_rate", "strategy.consumer_niche.coordination", "migration.home_bias",
                 "economy.catch_up_rate"):
         row = next(line for line in text.splitlines() if line.startswith(f"| `{key}` |"))

@@ -1,4 +1,4 @@
-"""Tests for sim.sensitivity and ``sim sensitivity``: the whole path (design -> run list -> executor ->
+"""Tests for sim.analysis.sensitivity and ``sim sensitivity``: the whole path (design -> run list -> executor ->
 results folder -> SALib analyze) on the Ishigami function, whose indices are known, then on the model
 at a small N, resume, executors, and the command line."""
 
@@ -16,7 +16,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from sim.cli import main
 from sim.errors import ExperimentError, ResultsError
-from sim.sensitivity import (
+from sim.analysis.sensitivity import (
     NATIONAL_OUTPUTS,
     IshigamiEvaluator,
     ModelEvaluator,

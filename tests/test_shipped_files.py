@@ -23,7 +23,7 @@ def test_every_scenario_runs(path):
 
 @pytest.mark.parametrize("path", sorted(EXPERIMENTS.glob("*.toml")), ids=lambda p: p.name)
 def test_every_experiment_validates(path):
-    experiment = pytest.importorskip("sim.experiment")
+    experiment = pytest.importorskip("sim.experiments.spec")
     loaded = experiment.load_experiment(path)
     assert loaded is not None
 

@@ -8,8 +8,8 @@ from conftest import SCENARIOS
 
 from sim import RegionalGrowthModel, load_scenario
 from sim.errors import ScenarioError
-from sim.imitation import fermi_probability
-from sim.strategies import STRATEGIES, SpendingPlan
+from sim.model.imitation import fermi_probability
+from sim.model.strategies import STRATEGIES, SpendingPlan
 
 
 def model_with(*overrides, path=SCENARIOS / "baseline.toml", seed=1):

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ResultsError
-from sim.store import read_manifest
+from sim.experiments.store import read_manifest
 
 __all__ = [
     "Completeness",
@@ -333,7 +333,7 @@ def load_report_data(results: str | Path) -> ReportData:
 def _provenance(folder: Path, manifest: dict[str, Any], scenarios: dict[str, dict[str, Any]],
                 runs: pd.DataFrame) -> dict[str, Any]:
     import sim
-    from sim.store import git_commit
+    from sim.experiments.store import git_commit
 
     experiment = manifest.get("experiment") or {}
     if manifest.get("kind") == "run":

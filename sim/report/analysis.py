@@ -2,7 +2,7 @@
 
 These folders hold figures and a table of statistics rather than runs of scenarios, so their
 report is simpler than an experiment's: provenance, every figure the folder holds (with its
-caption, from :data:`sim.validation_figures.CAPTIONS`) and the statistics table, as one
+caption, from :data:`sim.analysis.figures.CAPTIONS`) and the statistics table, as one
 self-contained ``report.html`` and a ``report.md``.
 """
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.errors import ResultsError
-from sim.store import read_manifest
+from sim.experiments.store import read_manifest
 
 KINDS = {"validation": ("statistics.csv", "Validation against observed data"),
          "sensitivity": ("indices.csv", "Global sensitivity analysis")}
@@ -51,7 +51,7 @@ def build_analysis_report(results: str | Path, out: str | Path | None = None) ->
     Raises:
         ResultsError: when the folder is not a validation or sensitivity folder, or holds no figure.
     """
-    from sim.validation_figures import report_figures
+    from sim.analysis.figures import report_figures
 
     folder = Path(results)
     manifest = read_manifest(folder)

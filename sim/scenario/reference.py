@@ -1,6 +1,6 @@
 """The scenario-parameter reference (docs/parameters.md), generated from :mod:`sim.scenario`.
 
-Regenerate with ``python -m sim.reference > docs/parameters.md``; a test checks it is current.
+Regenerate with ``python -m sim.scenario.reference > docs/parameters.md``; a test checks it is current.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ def parameter_reference() -> str:
     """Every scenario key with its default, what it accepts and what it means, as Markdown."""
     lines = ["# Scenario parameters", "",
              "Every key a scenario file may set, generated from `sim/scenario.py` "
-             "(`python -m sim.reference > docs/parameters.md`). The basis of each value is in "
+             "(`python -m sim.scenario.reference > docs/parameters.md`). The basis of each value is in "
              "[ODD.md](ODD.md). Events (`[[events]]`) are listed at the end.", ""]
 
     def table(model: type[BaseModel], prefix: str) -> None:

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 import mesa
 import numpy as np
 
-from sim.sectors import FIELDS, GENERAL_FIELD, INSTITUTE_KINDS, REGIONS
+from sim.vocabulary import FIELDS, GENERAL_FIELD, INSTITUTE_KINDS, REGIONS
 
 if TYPE_CHECKING:
     from sim.model import RegionalGrowthModel
-    from sim.strategies import SpendingPlan, Strategy
+    from sim.model.strategies import SpendingPlan, Strategy
 
 
 class _IdCounters(weakref.WeakKeyDictionary):
@@ -51,7 +51,7 @@ class Province(SimAgent):
         name, capital: names.
         region: NBS region group (east, central, west, northeast).
         coastal: whether it has a sea coast.
-        strategy: the :class:`~sim.strategies.Strategy` that spends its budget.
+        strategy: the :class:`~sim.model.strategies.Strategy` that spends its budget.
     """
 
     def __init__(self, model: RegionalGrowthModel, index: int, name: str, capital: str,

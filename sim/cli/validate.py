@@ -34,7 +34,7 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the hindcast (and the fit), print the statistics, write the folder."""
-    from sim.validation import format_validation, validate, write_results
+    from sim.analysis.validation import format_validation, validate, write_results
 
     if args.seed is not None and args.seed < 0:
         raise SimError(f"--seed: expected a non-negative integer, got {args.seed}")
@@ -46,7 +46,7 @@ def main(args: argparse.Namespace) -> int:
     overrides = list(args.overrides)
     calibration = None
     if args.calibrate:
-        from sim.calibration import calibrate, format_calibration
+        from sim.analysis.calibration import calibrate, format_calibration
 
         calibration = calibrate(args.scenario, overrides=overrides, seed=args.seed)
         print(format_calibration(calibration))

@@ -1,6 +1,6 @@
 """The ``sim`` command line.
 
-Each verb is a module in :mod:`sim.commands` with ``add_parser(subparsers)`` and
+Each verb is a module in :mod:`sim.cli` with ``add_parser(subparsers)`` and
 ``main(args) -> int``. A user error (:class:`~sim.errors.SimError`) is printed as one line on
 stderr with exit status 2; ``--debug`` shows the traceback instead.
 """
@@ -16,7 +16,7 @@ from sim import __version__
 from sim.errors import SimError
 
 COMMANDS: tuple[str, ...] = ("run", "batch", "report", "sensitivity", "validate", "app")
-"""Verbs, in the order ``sim --help`` lists them; each is ``sim.commands.<verb>``."""
+"""Verbs, in the order ``sim --help`` lists them; each is ``sim.cli.<verb>``."""
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -40,9 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         try:
-            module = importlib.import_module(f"sim.commands.{name}")
+            module = importlib.import_module(f"sim.cli.{name}")
         except ModuleNotFoundError as exc:
-            if exc.name == f"sim.commands.{name}":
+            if exc.name == f"sim.cli.{name}":
                 continue
             raise
         module.add_parser(subparsers, common)

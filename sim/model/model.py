@@ -4,7 +4,7 @@
 docs/ODD.md ("Process overview"): events, budgets, strategies spend, institutes and research
 output, graduate migration, knowledge and productivity, production, population, strategy review,
 record. Provinces decide (agent code); the couplings between provinces are vectorised numpy
-(:mod:`sim.economy`).
+(:mod:`sim.model.economy`).
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from typing import Any
 import mesa
 import numpy as np
 
-from sim import economy, metrics
-from sim.agents import Institute, InstituteRegistry, Province
+from sim import metrics
+from sim.model import economy
+from sim.model.agents import Institute, InstituteRegistry, Province
 from sim.data import RegionData, china_data, synthetic_data
 from sim.errors import ModelInvariantError
-from sim.events import EventSchedule
+from sim.model.events import EventSchedule
 from sim.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
-from sim.sectors import (
+from sim.vocabulary import (
     CONSUMER_SEGMENTS,
     FIELD_INDEX,
     FIELD_SECTOR,
@@ -36,7 +37,7 @@ from sim.sectors import (
     SECTORS,
     SKILL_INTENSITY,
 )
-from sim.strategies import ConsumerNiche, assign_segments, make_strategy
+from sim.model.strategies import ConsumerNiche, assign_segments, make_strategy
 
 # --------------------------------------------------------------------------------------
 # Base-year structure (documented in docs/ODD.md, "Initialisation")
@@ -460,7 +461,7 @@ class RegionalGrowthModel(mesa.Model):
         for province in self.provinces:
             province.strategy.after_year(province)
         if self.scenario.imitation.enabled and (self.year - self.start_year) % self.scenario.imitation.period == 0:
-            from sim.imitation import review_strategies
+            from sim.model.imitation import review_strategies
 
             review_strategies(self)  # 9
         self._record()  # 10

@@ -39,7 +39,7 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Load the experiment, run the design, print the indices."""
-    from sim.sensitivity import check_method, format_indices, load_sensitivity, run_sensitivity
+    from sim.analysis.sensitivity import check_method, format_indices, load_sensitivity, run_sensitivity
 
     method = check_method(args.method) if args.method is not None else None
     if args.samples < 0:

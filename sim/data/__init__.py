@@ -15,7 +15,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from sim.sectors import REGIONS
+from sim.vocabulary import REGIONS
 
 ENDOWMENT_COLUMNS: tuple[str, ...] = ("biodiversity", "energy_resources", "agriculture", "port_access")
 
@@ -65,7 +65,7 @@ class RegionData:
         names: region names (provinces, or ``R0001``... for synthetic regions).
         capitals: capital city names.
         lon, lat: capital coordinates, degrees.
-        region: NBS region code per region (index into :data:`sim.sectors.REGIONS`).
+        region: NBS region code per region (index into :data:`sim.vocabulary.REGIONS`).
         coastal: True where the region has a sea coast.
         population_m: resident population, millions.
         gdp_cny_bn: gross regional product, CNY billion.

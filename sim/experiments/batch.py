@@ -1,7 +1,7 @@
 """Scenario batches: the run list, seeds, executors, a streaming Parquet writer, resume, failures.
 
-:func:`run_batch` runs every run of an experiment (see :mod:`sim.experiment`) and writes each
-finished part at once into a results folder laid out as :mod:`sim.store` documents::
+:func:`run_batch` runs every run of an experiment (see :mod:`sim.experiments.spec`) and writes each
+finished part at once into a results folder laid out as :mod:`sim.experiments.store` documents::
 
     manifest.json                 the experiment as resolved, its hash, versions, git commit
     runs/part-000042.parquet      one row per run: status, error, seed, parameters, end-year metrics
@@ -16,7 +16,7 @@ Design choices, each for one promise of the batch runner:
   run's result depends only on the experiment and ``i``, never on the executor, the number of
   workers or the completion order.
 * Streaming: a part holds a contiguous block of runs (one run per part up to 250 runs) and is
-  written by the worker that ran it, through :func:`sim.store.write_part` (a temporary name, then
+  written by the worker that ran it, through :func:`sim.experiments.store.write_part` (a temporary name, then
   an atomic rename). The parent keeps only a bounded window of tasks in flight and the ids of the
   runs already done, and builds the end-of-batch summary by reading the ``runs`` parts one at a
   time into mergeable statistics, so its memory does not grow with the number of runs.
@@ -53,8 +53,8 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import ResultsError, SimError
-from sim.experiment import Experiment, ResolvedExperiment, load_experiment, resolve_experiment
-from sim.store import (
+from sim.experiments.spec import Experiment, ResolvedExperiment, load_experiment, resolve_experiment
+from sim.experiments.store import (
     TABLES,
     existing_manifest,
     git_commit,
@@ -202,7 +202,7 @@ def run_block(experiment: ResolvedExperiment, start: int, stop: int, folder: str
     part, which marks the block as done.
     """
     from sim.model import RegionalGrowthModel
-    from sim.runner import tables_of
+    from sim.experiments.single import tables_of
 
     record = experiment.spec.record
     recorded = tuple(t for t in ("national", "province", "events") if t in record.tables)
@@ -261,8 +261,8 @@ def _init_worker() -> None:
     import signal
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    import sim.model  # noqa: F401
-    import sim.runner  # noqa: F401
+    import sim.model.model  # noqa: F401
+    import sim.experiments.single  # noqa: F401
 
 
 def _ready(delay: float) -> int:
@@ -853,7 +853,7 @@ class BatchResult:
 
     def read(self, table: str) -> pd.DataFrame:
         """One table of the results folder (``runs``, ``national``, ``province`` or ``events``)."""
-        from sim.store import read_table
+        from sim.experiments.store import read_table
 
         return read_table(self.folder, table)
 
@@ -878,7 +878,7 @@ def run_batch(experiment: str | Path | Experiment | ResolvedExperiment | dict[st
     """Run every run of an experiment, streaming each finished part to a results folder.
 
     Args:
-        experiment: an experiment file, an :class:`~sim.experiment.Experiment` (or its dictionary,
+        experiment: an experiment file, an :class:`~sim.experiments.spec.Experiment` (or its dictionary,
             scenario paths relative to the working folder) or a resolved experiment.
         workers: worker processes (process pool, or local Dask cluster); 0 = all cores. Default:
             the experiment's ``[executor]``.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.scenario import Breakthrough, FdiShock, Infrastructure, Megaproject, RealEstateDecline
-from sim.sectors import FIELD_INDEX, FIELD_SECTOR, SECTOR_INDEX
+from sim.vocabulary import FIELD_INDEX, FIELD_SECTOR, SECTOR_INDEX
 
 if TYPE_CHECKING:
     from sim.model import RegionalGrowthModel

@@ -1,7 +1,7 @@
 """Calibration: fit a few parameters to the observed 2012-2016 history with scipy.optimize.
 
 The fit is by simulated moments (indirect inference). Each evaluation runs the hindcast of
-:mod:`sim.validation` (the provinces initialised from observed 2012 data and driven by observed R&D)
+:mod:`sim.analysis.validation` (the provinces initialised from observed 2012 data and driven by observed R&D)
 to 2016 and computes three summary statistics ("moments") of the simulated provinces; bounded
 nonlinear least squares (:func:`scipy.optimize.least_squares`, trust-region reflective) makes them
 equal to the same statistics of the observed provinces. Each residual is divided by the standard
@@ -12,7 +12,7 @@ errors of the fitted parameters.
 moment                    definition (2012-2016, 31 provinces)                         identifies
 ========================  ==========================================================  ==============================
 ``national_growth``       annual log growth of national real GDP per capita            ``economy.base_tfp_growth``
-                          (observed deflated with :data:`sim.validation.GDP_DEFLATOR`)
+                          (observed deflated with :data:`sim.analysis.validation.GDP_DEFLATOR`)
 ``beta_slope``            OLS slope of provinces' relative growth of GDP per capita    ``economy.catch_up_rate``
                           on their log relative level in 2012 (beta convergence)
 ``migration_gradient``    OLS slope of provinces' relative population growth on        ``migration.population_migration_rate``
@@ -40,7 +40,7 @@ from scipy import optimize, stats
 
 from sim import metrics
 from sim.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
-from sim.validation import (
+from sim.analysis.validation import (
     CALIBRATION_WINDOW,
     Window,
     annual_log_growth,
@@ -107,7 +107,7 @@ def panel_moments(frame: pd.DataFrame, window: Window = CALIBRATION_WINDOW,
         window: the years.
         provinces: the order of provinces (default: as in ``frame``'s first year).
         price_base: deflate ``gdp_cny_bn`` from current prices to this year's with
-            :data:`~sim.validation.GDP_DEFLATOR` (observed data); None when it is real already.
+            :data:`~sim.analysis.validation.GDP_DEFLATOR` (observed data); None when it is real already.
 
     Returns:
         ``{moment: (value, standard error)}``. The standard error of ``national_growth`` is that of

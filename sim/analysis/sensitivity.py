@@ -4,7 +4,7 @@ intervals) and the Morris screen, run through the batch runner's executors.
 The path of every analysis, whatever the evaluator::
 
     SensitivitySpec --design()--> sample matrix (SALib: Saltelli/Sobol' sequence or Morris trajectories)
-      --> run list (run i = row i) --> executor (serial | process pool | Dask, from sim.batch)
+      --> run list (run i = row i) --> executor (serial | process pool | Dask, from sim.experiments.batch)
       --> ``runs`` parts streamed to a results folder (resumable) --> read back in run order
       --> SALib analyze --> indices table (+ figure)
 
@@ -13,14 +13,14 @@ An *evaluator* turns one row of the design into outcomes: :class:`ModelEvaluator
 is the Ishigami-Homma function, whose indices are known analytically, to check the wiring.
 Evaluators are picklable top-level classes, so the same code runs them in worker processes.
 
-Experiment files (``experiments/sensitivity.toml``) are batch experiment files (:mod:`sim.experiment`)
+Experiment files (``experiments/sensitivity.toml``) are batch experiment files (:mod:`sim.experiments.spec`)
 read with one convention: every key under ``[sweep]`` lists its ``[low, high]`` bounds, and the
 experiment must name exactly one scenario. ``replicates`` is the number of seeds each design point
 is run with (outcomes averaged). The method, the sample size and the outcomes come from the command
 line (or the :class:`SensitivitySpec` in Python) and are recorded in the manifest.
 
 Seeds: common random numbers. Replicate ``r`` of every design point uses the same seed
-(``sim.batch.run_seed(seed, r)``), so differences between points come from the parameters, not
+(``sim.experiments.batch.run_seed(seed, r)``), so differences between points come from the parameters, not
 from the draws, and the result does not depend on the executor or the number of workers.
 
 Results folder::
@@ -247,7 +247,7 @@ class ModelEvaluator:
     Args:
         scenario: the base scenario (with the experiment's ``[set]`` and ``--set`` applied).
         outputs: columns of the national table (:data:`NATIONAL_OUTPUTS`), read in the end year.
-        seed: root seed; replicate ``r`` runs with ``sim.batch.run_seed(seed, r)`` at every point.
+        seed: root seed; replicate ``r`` runs with ``sim.experiments.batch.run_seed(seed, r)`` at every point.
         replicates: seeds per point; outcomes are averaged over them.
     """
 
@@ -270,7 +270,7 @@ class ModelEvaluator:
 
     def scenario_for(self, values: Mapping[str, float]):
         """The scenario with ``values`` set (integers rounded where the scenario holds an integer)."""
-        from sim.experiment import set_path
+        from sim.experiments.spec import set_path
         from sim.scenario import validate_scenario
 
         if self._dump is None:
@@ -287,7 +287,7 @@ class ModelEvaluator:
 
     def __call__(self, values: Mapping[str, float], run_id: int) -> dict[str, float]:
         """Mean end-year outcomes over the replicates."""
-        from sim.batch import run_seed
+        from sim.experiments.batch import run_seed
         from sim.model import RegionalGrowthModel
 
         scenario = self.scenario_for(values)
@@ -335,7 +335,7 @@ def evaluate_block(task: SensitivityTask, start: int, stop: int, folder: str, wi
     The unit of work shipped to workers. A run that raises is recorded with ``status = "failed"``
     and the error; the others go on. Returns ``(run_id, status, error)`` per run.
     """
-    from sim.store import write_part
+    from sim.experiments.store import write_part
 
     rows: list[dict[str, Any]] = []
     outcomes: list[tuple[int, str, str]] = []
@@ -428,7 +428,7 @@ def load_sensitivity(path: str | Path, overrides: Sequence[str] = (), *, method:
 
     Returns:
         ``(spec, evaluator, experiment)``: the :class:`SensitivitySpec`, a :class:`ModelEvaluator`
-        and the :class:`~sim.experiment.ResolvedExperiment` (for the scenario and the executor).
+        and the :class:`~sim.experiments.spec.ResolvedExperiment` (for the scenario and the executor).
 
     Raises:
         ExperimentError: naming the file and key: no ``[sensitivity]`` table, a ``[sweep]``, not
@@ -436,7 +436,7 @@ def load_sensitivity(path: str | Path, overrides: Sequence[str] = (), *, method:
             scenario does not allow, or a bad method/outcome.
     """
     from sim.errors import ScenarioError
-    from sim.experiment import load_experiment, set_path
+    from sim.experiments.spec import load_experiment, set_path
     from sim.scenario import validate_scenario
 
     source = str(path)
@@ -516,8 +516,8 @@ def _hash(identity: dict[str, Any]) -> str:
 
 
 def _open(folder: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
-    from sim.batch import clean_partial, done_runs
-    from sim.store import existing_manifest
+    from sim.experiments.batch import clean_partial, done_runs
+    from sim.experiments.store import existing_manifest
 
     old = existing_manifest(folder, resume, "sensitivity", "sensitivity analysis")
     if old is None:
@@ -532,7 +532,7 @@ def _open(folder: Path, manifest: dict[str, Any], resume: bool) -> set[int]:
 
 def read_outputs(folder: str | Path, spec: SensitivitySpec) -> tuple[dict[str, np.ndarray], pd.DataFrame, int]:
     """The outcomes of a sensitivity folder in run order, the failed runs, and how many runs are missing."""
-    from sim.store import read_table
+    from sim.experiments.store import read_table
 
     runs = read_table(folder, "runs")
     total = spec.runs_total
@@ -558,7 +558,7 @@ def run_sensitivity(spec: SensitivitySpec, evaluator: Callable[[Mapping[str, flo
         evaluator: ``evaluator(values, run_id) -> {outcome: value}``; picklable for process and Dask
             executors (:class:`ModelEvaluator`, :class:`IshigamiEvaluator`).
         out: the results folder.
-        executor: ``"serial"``, ``"process"`` or ``"dask"`` (the executors of :mod:`sim.batch`).
+        executor: ``"serial"``, ``"process"`` or ``"dask"`` (the executors of :mod:`sim.experiments.batch`).
         workers: worker processes (process pool or local Dask cluster); 0/None = all cores.
         address: the Dask scheduler (``"local"`` starts a LocalCluster).
         resume: finish the analysis already in ``out`` (only the missing runs are run).
@@ -572,8 +572,8 @@ def run_sensitivity(spec: SensitivitySpec, evaluator: Callable[[Mapping[str, flo
     Raises:
         ResultsError: ``out`` is not empty (without ``resume``) or holds another analysis.
     """
-    from sim.batch import DaskExecutor, Progress, make_executor, part_width, plan_blocks
-    from sim.store import provenance, write_manifest
+    from sim.experiments.batch import DaskExecutor, Progress, make_executor, part_width, plan_blocks
+    from sim.experiments.store import provenance, write_manifest
 
     started = time.monotonic()
     folder = Path(out)
@@ -625,7 +625,7 @@ def run_sensitivity(spec: SensitivitySpec, evaluator: Callable[[Mapping[str, flo
         indices.to_parquet(folder / "indices.parquet", index=False)
         manifest["status"] = "complete"
         if figures:
-            from sim.validation_figures import write_sensitivity_figures
+            from sim.analysis.figures import write_sensitivity_figures
 
             written = write_sensitivity_figures(folder, indices, spec.method)
     else:

@@ -171,7 +171,7 @@ def figure_sensitivity(indices: pd.DataFrame, method: str = "sobol") -> Figure:
     """Bars of sensitivity indices: one panel per outcome, parameters on the vertical axis.
 
     Args:
-        indices: the long table of :func:`sim.sensitivity.analyse` (``outcome, parameter`` and
+        indices: the long table of :func:`sim.analysis.sensitivity.analyse` (``outcome, parameter`` and
             ``S1, S1_conf, ST, ST_conf`` for Sobol or ``mu_star, mu_star_conf, sigma`` for Morris).
         method: ``"sobol"`` or ``"morris"``.
     """

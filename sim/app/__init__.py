@@ -1,6 +1,6 @@
 """The browser dashboard for students (Solara): move a slider, step the years, watch what happens.
 
-Start it with ``sim app [SCENARIO] [--port N]`` (see :mod:`sim.commands.app`), or
+Start it with ``sim app [SCENARIO] [--port N]`` (see :mod:`sim.cli.app`), or
 ``solara run sim.app``. The page has the controls in a sidebar (scenario file, the parameters
 that matter, Step / Play / Run to end / Reset) and, updating as the model steps, the headline
 metrics, a tile-grid map of the provinces coloured by a chosen variable, the top 10 provinces by

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.sectors import (
+from sim.vocabulary import (
     CONSUMER_SEGMENTS,
     FIELD_INDEX,
     FIELD_SECTOR,
@@ -30,7 +30,7 @@ from sim.sectors import (
 )
 
 if TYPE_CHECKING:
-    from sim.agents import Province
+    from sim.model.agents import Province
     from sim.model import RegionalGrowthModel
 
 

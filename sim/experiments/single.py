@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.model import RegionalGrowthModel
 from sim.scenario import Scenario, load_scenario
-from sim.store import provenance, write_manifest, write_part
+from sim.experiments.store import provenance, write_manifest, write_part
 
 
 @dataclass
@@ -122,7 +122,7 @@ def run_scenario(scenario: Scenario | str | Path | None = None, *, seed: int | N
         scenario: a :class:`Scenario`, a scenario file, or None for the defaults.
         seed: the root seed (default: the scenario's ``run.seed``).
         overrides: ``key.path=value`` strings applied to the scenario.
-        out: when given, also write a results folder there (see :mod:`sim.store`).
+        out: when given, also write a results folder there (see :mod:`sim.experiments.store`).
         keep_model: keep the finished model on the result (for inspection).
         source: the scenario file to name in the manifest when ``scenario`` is already loaded.
 

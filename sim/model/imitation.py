@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.strategies import make_strategy
+from sim.model.strategies import make_strategy
 
 if TYPE_CHECKING:
     from sim.model import RegionalGrowthModel

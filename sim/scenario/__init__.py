@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
-from sim.sectors import CONSUMER_SEGMENTS, FIELDS, GROUPS, SECTORS
+from sim.vocabulary import CONSUMER_SEGMENTS, FIELDS, GROUPS, SECTORS
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]

@@ -363,7 +363,7 @@ def hindcast(scenario: Scenario | str | None = None, *, start_year: int = 2012, 
         overrides: ``key.path=value`` strings, applied last.
 
     Returns:
-        The finished :class:`~sim.model.RegionalGrowthModel`.
+        The finished :class:`~sim.model.model.RegionalGrowthModel`.
     """
     from sim.model import RegionalGrowthModel
 
@@ -717,12 +717,12 @@ def write_results(folder: str | Path, result: ValidationResult, calibration: Any
         inequality.csv/.parquet  per window and year, the Gini and CV paths
         calibration.csv          the fitted parameters (with --calibrate)
         national/, province/     the hindcast runs' tables (part-init<year>.parquet)
-        figures/*.png            see sim.validation_figures
+        figures/*.png            see sim.analysis.figures
 
     Raises:
         FileExistsError: when ``folder`` exists and is not empty.
     """
-    from sim.store import provenance, write_manifest, write_part
+    from sim.experiments.store import provenance, write_manifest, write_part
 
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
@@ -756,7 +756,7 @@ def write_results(folder: str | Path, result: ValidationResult, calibration: Any
     manifest.update(extra_manifest or {})
     write_manifest(folder, manifest)
     if figures:
-        from sim.validation_figures import write_validation_figures
+        from sim.analysis.figures import write_validation_figures
 
         write_validation_figures(folder, result.statistics, result.provinces, result.inequality)
     return folder

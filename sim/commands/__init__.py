@@ -1,1 +1,0 @@
-"""Command-line verbs, one module each (see :mod:`sim.cli`)."""
