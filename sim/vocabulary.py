@@ -1,4 +1,4 @@
-"""Sectors of a provincial economy and the research fields that feed them.
+"""The model's vocabulary: sectors, research fields, groups, strategy names and event types.
 
 Every research field matches one sector of the same name (research in ``biotech`` raises the
 productivity of the ``biotech`` sector). The remaining sectors draw on general knowledge only.
@@ -52,9 +52,6 @@ FIELD_SECTOR = [SECTOR_INDEX[f] for f in FIELDS]
 """For each field, the index of its matching sector."""
 HIGH_TECH_INDEX = [SECTOR_INDEX[s] for s in HIGH_TECH]
 
-SKILL_INTENSITY = np.array([0.02, 0.10, 0.35, 0.40, 0.30, 0.45, 0.50, 0.15, 0.25])
-"""Skilled jobs per unit of output by sector (in :data:`SECTORS` order), relative weights."""
-
 REGIONS: tuple[str, ...] = ("east", "central", "west", "northeast")
 """NBS four-region groups, in the order of the integer region codes."""
 
@@ -71,3 +68,19 @@ INSTITUTE_KINDS: tuple[str, ...] = (
 )
 """Kinds of research institute, in the order of integer kind codes."""
 KIND_INDEX = {name: i for i, name in enumerate(INSTITUTE_KINDS)}
+
+STRATEGY_NAMES: tuple[str, ...] = (
+    "baseline",
+    "hefei",
+    "cas_branch",
+    "foreign_multinational",
+    "consumer_niche",
+    "megacity",
+)
+"""Strategy names as scenario files write them; each is one class in :mod:`sim.model.strategies`."""
+
+EVENT_TYPES: tuple[str, ...] = ("fdi_shock", "real_estate_decline", "infrastructure", "megaproject", "breakthrough")
+"""Event types of ``[[events]]`` tables; each is one schema class and one handler."""
+
+ENDOWMENTS: tuple[str, ...] = ("biodiversity", "energy_resources", "agriculture", "port_access")
+"""Natural-endowment scores of a province, in the column order of the endowment table."""

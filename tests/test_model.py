@@ -29,7 +29,7 @@ def test_base_year_reproduces_the_data(baseline):
     np.testing.assert_allclose(first.loc[names, "research_output"], table["sci_papers"], rtol=1e-3)
     np.testing.assert_allclose(first.loc[names, "graduates_k"], table["graduates_10k"] * 10, rtol=1e-3)
     # research output computed from capacity (not copied) also matches after calibration
-    model._research()
+    model.produce_research()
     np.testing.assert_allclose(model.state.papers, table.loc[model.province_names, "sci_papers"], rtol=1e-3)
 
 

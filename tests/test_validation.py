@@ -250,9 +250,9 @@ def test_shipped_defaults_reproduce_the_calibration_moments() -> None:
 
 
 def test_calibrate_matches_the_moments_from_elsewhere() -> None:
-    start = ["economy.base_tfp_growth=0.0", "economy.catch_up_rate=0.05",
-             "migration.population_migration_rate=0.001"]
-    result = calibrate(overrides=start, max_evaluations=60)
+    start = {"economy.base_tfp_growth": 0.0, "economy.catch_up_rate": 0.05,
+             "migration.population_migration_rate": 0.001}
+    result = calibrate(values=start, max_evaluations=60)
     assert result.success
     assert result.cost_fitted < 1e-8 < result.cost_initial
     for p, value in zip(CALIBRATED, result.fitted, strict=True):
@@ -263,7 +263,7 @@ def test_calibrate_matches_the_moments_from_elsewhere() -> None:
     assert result.fitted[1] == pytest.approx(defaults.economy.catch_up_rate, abs=1e-3)
     assert result.fitted[2] == pytest.approx(defaults.migration.population_migration_rate, abs=3e-4)
     assert set(result.moments_table()["moment"]) == {"national_growth", "beta_slope", "migration_gradient"}
-    assert len(result.overrides()) == 3
+    assert len(result.values()) == 3
     json.dumps(result.to_dict())
 
 

@@ -31,15 +31,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from sim import metrics
-from sim.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
+import sim.metrics as metrics
+from sim.scenario import Scenario, load_scenario
 from sim.analysis.validation import (
     CALIBRATION_WINDOW,
     Window,
@@ -148,15 +150,15 @@ def observed_moments(window: Window = CALIBRATION_WINDOW) -> dict[str, tuple[flo
 def model_moments(values: Sequence[float], *, scenario: Scenario | str | None = None,
                   parameters: Sequence[CalibrationParameter] = CALIBRATED,
                   window: Window = CALIBRATION_WINDOW, seed: int | None = None,
-                  overrides: Sequence[str] = ()) -> dict[str, float]:
+                  values_fixed: Mapping[str, Any] | None = None) -> dict[str, float]:
     """The moments of one hindcast over ``window`` with ``parameters`` set to ``values``."""
     model = hindcast(scenario, start_year=window.init_year, end_year=window.end, seed=seed,
-                     overrides=[*overrides, *_overrides(parameters, values)])
+                     values={**dict(values_fixed or {}), **_values(parameters, values)})
     return {k: v for k, (v, _) in panel_moments(model.province_frame(), window).items()}
 
 
-def _overrides(parameters: Sequence[CalibrationParameter], values: Sequence[float]) -> list[str]:
-    return [f"{p.key}={float(v)!r}" for p, v in zip(parameters, values, strict=True)]
+def _values(parameters: Sequence[CalibrationParameter], values: Sequence[float]) -> dict[str, float]:
+    return {p.key: float(v) for p, v in zip(parameters, values, strict=True)}
 
 
 @dataclass
@@ -190,9 +192,9 @@ class CalibrationResult:
     message: str
     window: Window = CALIBRATION_WINDOW
 
-    def overrides(self) -> list[str]:
+    def values(self) -> dict[str, float]:
         """The fitted values as ``key.path=value`` strings."""
-        return _overrides(self.parameters, self.fitted)
+        return _values(self.parameters, self.fitted)
 
     def table(self) -> pd.DataFrame:
         """One row per parameter: initial, fitted, standard error, bounds and its moment."""
@@ -239,7 +241,7 @@ def _current_values(scenario: Scenario, parameters: Sequence[CalibrationParamete
     return np.array(values)
 
 
-def calibrate(scenario: Scenario | str | None = None, *, overrides: Sequence[str] = (),
+def calibrate(scenario: Scenario | str | None = None, *, values: Mapping[str, Any] | None = None,
               parameters: Sequence[CalibrationParameter] = CALIBRATED, window: Window = CALIBRATION_WINDOW,
               seed: int | None = None, max_evaluations: int = 200) -> CalibrationResult:
     """Fit ``parameters`` to the observed moments of ``window`` by bounded least squares.
@@ -249,7 +251,7 @@ def calibrate(scenario: Scenario | str | None = None, *, overrides: Sequence[str
 
     Args:
         scenario: the base scenario (default: the package defaults).
-        overrides: ``key.path=value`` strings applied before the fit.
+        values: key path -> value, set on the scenario before the fit.
         parameters: what to fit (default :data:`CALIBRATED`); each names its moment.
         window: the calibration window (default 2012-2016).
         seed: model seed (default: the scenario's; the hindcast is all but deterministic).
@@ -263,11 +265,8 @@ def calibrate(scenario: Scenario | str | None = None, *, overrides: Sequence[str
         if p.moment not in MOMENTS:
             raise ValueError(f"parameters: {p.key} names moment {p.moment!r}; known: {', '.join(MOMENTS)}")
     moments = [p.moment for p in parameters]
-    if isinstance(scenario, Scenario):
-        base = scenario if not overrides else validate_scenario(
-            apply_overrides(scenario.model_dump(mode="json"), list(overrides)), f"--set {' '.join(overrides)}")
-    else:
-        base = load_scenario(scenario, list(overrides))
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    base = base.with_values(dict(values or {}))
     observed = observed_moments(window)
     target = np.array([observed[m][0] for m in moments])
     scale = np.array([observed[m][1] for m in moments])

@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -41,8 +41,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import stats
 
-from sim import metrics
-from sim.scenario import Scenario, apply_overrides, load_scenario, validate_scenario
+import sim.metrics as metrics
+from sim.scenario import Scenario, load_scenario, set_path, validate_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ __all__ = [
     "CALIBRATION_WINDOW",
     "DEFLATOR_SOURCE",
     "GDP_DEFLATOR",
-    "HINDCAST_OVERRIDES",
+    "HINDCAST_VALUES",
     "BetaBenchmark",
     "ValidationResult",
     "Window",
@@ -277,12 +277,12 @@ class Window:
 CALIBRATION_WINDOW = Window("calibration", 2012, 2016, 2012, "in")
 """The window the calibrated parameters and the beta benchmark are fitted on."""
 
-HINDCAST_OVERRIDES: tuple[str, ...] = (
-    "investment.observed_rd=true",
-    "investment.central_share=0.0",
-    "imitation.enabled=false",
-    'strategies.default="baseline"',
-)
+HINDCAST_VALUES: dict[str, Any] = {
+    "investment.observed_rd": True,
+    "investment.central_share": 0.0,
+    "imitation.enabled": False,
+    "strategies.default": "baseline",
+}
 """Settings of every hindcast run: observed R&D drives each province (the observed series already
 includes the central government's spending in the province, so no separate central pool), business
 as usual, no strategy reviews."""
@@ -329,28 +329,31 @@ def observed_panel() -> pd.DataFrame:
     return frame
 
 
-def hindcast_scenario(scenario: Scenario | str | None = None, overrides: Sequence[str] = (),
+def hindcast_scenario(scenario: Scenario | str | None = None, values: Mapping[str, Any] | None = None,
                       start_year: int = 2012, end_year: int = 2022) -> Scenario:
-    """The scenario of a hindcast run: ``scenario`` (default: the built-in defaults) with
-    :data:`HINDCAST_OVERRIDES`, the years, and then the user's ``overrides``.
+    """The scenario of a hindcast: ``scenario``'s parameters with business as usual, no events,
+    :data:`HINDCAST_VALUES`, the years, and then the caller's ``values`` (key path -> value).
+
+    Raises:
+        ScenarioError: naming the key path of a bad value.
     """
     if isinstance(scenario, Scenario):
-        data = scenario.model_dump(mode="json")
-        source = "hindcast"
+        base, source = scenario, "hindcast"
     else:
         base = load_scenario(scenario)
-        data = base.model_dump(mode="json")
         source = str(scenario) if scenario is not None else "defaults"
+    data = base.model_dump(mode="python")
     data["events"] = []
     data["strategies"] = {"default": "baseline"}  # business as usual everywhere: no assignments
-    years = [f"run.start_year={start_year}", f"run.end_year={end_year}", 'run.provinces="china"',
-             f"investment.target_year={max(start_year, data['investment']['target_year'])}"]
-    data = apply_overrides(data, [*years, *HINDCAST_OVERRIDES, *overrides])
-    return validate_scenario(data, source if not overrides else f"--set {' '.join(overrides)}")
+    fixed = {"run.start_year": start_year, "run.end_year": end_year, "run.provinces": "china",
+             "investment.target_year": max(start_year, data["investment"]["target_year"]), **HINDCAST_VALUES}
+    for key, value in {**fixed, **dict(values or {})}.items():
+        set_path(data, key, value, source)
+    return validate_scenario(data, source if not values else "values " + ", ".join(values))
 
 
 def hindcast(scenario: Scenario | str | None = None, *, start_year: int = 2012, end_year: int = 2022,
-             seed: int | None = None, overrides: Sequence[str] = ()):
+             seed: int | None = None, values: Mapping[str, Any] | None = None):
     """Run the model from observed ``start_year`` data to ``end_year``, driven by observed R&D.
 
     The observed R&D (current prices) is deflated to ``start_year`` prices with
@@ -360,14 +363,14 @@ def hindcast(scenario: Scenario | str | None = None, *, start_year: int = 2012, 
         scenario: a :class:`Scenario`, a scenario file or None (the defaults); events are dropped.
         start_year, end_year: the years (2010-2022).
         seed: the model seed (default: the scenario's ``run.seed``).
-        overrides: ``key.path=value`` strings, applied last.
+        values: key path -> value, applied last (Python or numpy values).
 
     Returns:
         The finished :class:`~sim.model.model.RegionalGrowthModel`.
     """
     from sim.model import RegionalGrowthModel
 
-    cfg = hindcast_scenario(scenario, overrides, start_year, end_year)
+    cfg = hindcast_scenario(scenario, values, start_year, end_year)
     model = RegionalGrowthModel(cfg, seed=seed)
     real_rd = {year: values / deflator(year, start_year) for year, values in model.data.observed_rd.items()}
     # a private copy: model.data comes from a cache shared by every model of this start year
@@ -585,7 +588,7 @@ def observed_beta_benchmark(observed: pd.DataFrame | None = None,
     return fit_beta_benchmark(levels[0], levels[1], window.start, window.end)
 
 
-def validate(scenario: Scenario | str | None = None, *, overrides: Sequence[str] = (),
+def validate(scenario: Scenario | str | None = None, *, values: Mapping[str, Any] | None = None,
              windows: Sequence[Window] | None = None, seed: int | None = None) -> ValidationResult:
     """Hindcast the provinces and score them against the observed history and both benchmarks.
 
@@ -594,7 +597,7 @@ def validate(scenario: Scenario | str | None = None, *, overrides: Sequence[str]
 
     Args:
         scenario: a :class:`Scenario`, scenario file or None (the package defaults).
-        overrides: ``key.path=value`` strings.
+        values: key path -> value, applied to every hindcast.
         windows: the windows (default :func:`default_windows`).
         seed: model seed (default: the scenario's ``run.seed``).
     """
@@ -606,7 +609,7 @@ def validate(scenario: Scenario | str | None = None, *, overrides: Sequence[str]
         if not w.init_year <= w.start < w.end:
             raise ValueError(f"window {w.name}: need init_year <= start < end, got {w}")
         ends[w.init_year] = max(ends.get(w.init_year, w.end), w.end)
-    runs = {init: hindcast(scenario, start_year=init, end_year=end, seed=seed, overrides=overrides)
+    runs = {init: hindcast(scenario, start_year=init, end_year=end, seed=seed, values=values)
             for init, end in sorted(ends.items())}
     frames = {init: model.province_frame() for init, model in runs.items()}
     for frame in frames.values():
@@ -741,7 +744,7 @@ def write_results(folder: str | Path, result: ValidationResult, calibration: Any
     manifest: dict[str, Any] = {
         "kind": "validation",
         "scenario": result.scenario.model_dump(mode="json"),
-        "hindcast_overrides": list(HINDCAST_OVERRIDES),
+        "hindcast_values": dict(HINDCAST_VALUES),
         "windows": [{"name": n, "start": int(a), "end": int(b), "init_year": int(i), "sample": smp}
                     for n, a, b, i, smp in result.statistics[["window", "start", "end", "init_year", "sample"]]
                     .drop_duplicates().itertuples(index=False)],

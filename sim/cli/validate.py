@@ -35,6 +35,7 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Run the hindcast (and the fit), print the statistics, write the folder."""
     from sim.analysis.validation import format_validation, validate, write_results
+    from sim.scenario import load_scenario, overrides_to_values
 
     if args.seed is not None and args.seed < 0:
         raise SimError(f"--seed: expected a non-negative integer, got {args.seed}")
@@ -43,19 +44,20 @@ def main(args: argparse.Namespace) -> int:
         out = args.out or Path("results") / f"validation-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
         if out.exists() and any(out.iterdir()):
             raise SimError(f"--out {out}: folder exists and is not empty; choose another")
-    overrides = list(args.overrides)
+    load_scenario(args.scenario, args.overrides)  # a bad --set is named here, before any run
+    values = overrides_to_values(args.overrides)  # the --set text, parsed once
     calibration = None
     if args.calibrate:
         from sim.analysis.calibration import calibrate, format_calibration
 
-        calibration = calibrate(args.scenario, overrides=overrides, seed=args.seed)
+        calibration = calibrate(args.scenario, values=values, seed=args.seed)
         print(format_calibration(calibration))
         print()
-        overrides = [*overrides, *calibration.overrides()]
-    result = validate(args.scenario, overrides=overrides, seed=args.seed)
+        values = {**values, **calibration.values()}
+    result = validate(args.scenario, values=values, seed=args.seed)
     print(format_validation(result))
     if out is not None:
         write_results(out, result, calibration, extra_manifest={"scenario_file": args.scenario,
-                                                                "overrides": overrides})
+                                                                "values": values})
         print(f"\nStatistics, tables and figures written to {out}/")
     return 0

@@ -43,7 +43,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import ExperimentError, ScenarioError
-from sim.scenario import Scenario, apply_overrides, load_scenario, parse_override, validate_scenario
+from sim.scenario import Scenario, apply_values, load_scenario, parse_override, validate_scenario
 
 TABLE_NAMES: tuple[str, ...] = ("national", "province", "events")
 """Tables an experiment can record (``runs`` is always written)."""
@@ -382,10 +382,10 @@ def _check_key(source: str, section: str, key: str) -> None:
 
 
 def _read_experiment_file(path: Path) -> dict[str, Any]:
-    from sim.scenario import _read_toml
+    from sim.scenario.loading import read_toml
 
     try:
-        return _read_toml(path)
+        return read_toml(path)
     except ScenarioError as exc:
         raise ExperimentError(exc.source, exc.key, exc.message) from None
 
@@ -490,9 +490,14 @@ def _load_with_overrides(path: Path, fixed: dict[str, Any], overrides: tuple[str
             validate_scenario(data, f"{source} [set]")
         except ScenarioError as exc:
             raise ExperimentError(source, f"set.{key}", _scenario_message(exc, key, scenario.name)) from None
-    for i, expression in enumerate(overrides):
-        validate_scenario(apply_overrides(data, list(overrides[: i + 1])), f"--set {expression}")
-    return validate_scenario(apply_overrides(data, list(overrides)), str(path))
+    with_fixed = validate_scenario(data, str(path))
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for expression in overrides:
+        parts, value = parse_override(expression)
+        values[".".join(parts)] = value
+        origins[".".join(parts)] = f"--set {expression}"
+    return apply_values(with_fixed, values, origins, str(path))
 
 
 def _scenario_message(exc: ScenarioError, key: str, scenario_name: str) -> str:

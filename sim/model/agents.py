@@ -17,8 +17,7 @@ import numpy as np
 from sim.vocabulary import FIELDS, GENERAL_FIELD, INSTITUTE_KINDS, REGIONS
 
 if TYPE_CHECKING:
-    from sim.model import RegionalGrowthModel
-    from sim.model.strategies import SpendingPlan, Strategy
+    from sim.model.interface import ModelServices, SpendingPlan, StrategyLike
 
 
 class _IdCounters(weakref.WeakKeyDictionary):
@@ -54,7 +53,7 @@ class Province(SimAgent):
         strategy: the :class:`~sim.model.strategies.Strategy` that spends its budget.
     """
 
-    def __init__(self, model: RegionalGrowthModel, index: int, name: str, capital: str,
+    def __init__(self, model: ModelServices, index: int, name: str, capital: str,
                  region: int, coastal: bool) -> None:
         super().__init__(model)
         self.index = index
@@ -62,7 +61,7 @@ class Province(SimAgent):
         self.capital = capital
         self.region = REGIONS[region]
         self.coastal = bool(coastal)
-        self.strategy: Strategy | None = None
+        self.strategy: StrategyLike | None = None
         self.budget_cny_bn = 0.0
         self.central_claim_cny_bn = 0.0
         """Part of this year's budget matched by the centre for the strategy (CAS branches)."""
@@ -100,7 +99,7 @@ class Province(SimAgent):
         """The institutes this province hosts."""
         return [inst for inst in self.model.institute_agents if inst.host == self.index]
 
-    def adopt(self, strategy: Strategy) -> None:
+    def adopt(self, strategy: StrategyLike) -> None:
         """Switch to ``strategy`` (its per-province set-up runs now)."""
         if self.strategy is not None:
             self.strategy.detach(self)
@@ -181,7 +180,7 @@ class Institute(SimAgent):
     Its capacity (a funding stock in CNY bn) lives in the model's :class:`InstituteRegistry`.
     """
 
-    def __init__(self, model: RegionalGrowthModel, row: int, name: str) -> None:
+    def __init__(self, model: ModelServices, row: int, name: str) -> None:
         super().__init__(model)
         self.row = row
         self.name = name

@@ -13,13 +13,13 @@ from sim.scenario import Breakthrough, FdiShock, Infrastructure, Megaproject, Re
 from sim.vocabulary import FIELD_INDEX, FIELD_SECTOR, SECTOR_INDEX
 
 if TYPE_CHECKING:
-    from sim.model import RegionalGrowthModel
+    from sim.model.interface import ModelServices
 
 
 class EventSchedule:
     """The scenario's events, fired year by year on a model."""
 
-    def __init__(self, model: RegionalGrowthModel, events: list) -> None:
+    def __init__(self, model: ModelServices, events: list) -> None:
         self.model = model
         self.events = sorted(events, key=lambda e: e.year)
         self._restore_openness: dict[int, float] = {}
@@ -47,7 +47,7 @@ class EventSchedule:
                 model.log_event("fdi_shock", None, f"global openness falls to {event.openness:.2f}" +
                                 (f" for {event.duration} years" if event.duration else ""))
             elif isinstance(event, Infrastructure):
-                mask = model._group_mask(event.provinces)
+                mask = model.group_mask(event.provinces)
                 state.connectivity[mask] *= 1.0 + event.connectivity_gain
                 where = ", ".join(event.provinces)
                 model.log_event("infrastructure", None,

@@ -18,7 +18,7 @@ import numpy as np
 from sim.model.strategies import make_strategy
 
 if TYPE_CHECKING:
-    from sim.model import RegionalGrowthModel
+    from sim.model.interface import ModelServices
 
 
 def fermi_probability(own_growth: float, peer_growth: float, intensity: float) -> float:
@@ -29,7 +29,7 @@ def fermi_probability(own_growth: float, peer_growth: float, intensity: float) -
     return 1.0 / (1.0 + math.exp(x))
 
 
-def review_strategies(model: RegionalGrowthModel) -> None:
+def review_strategies(model: ModelServices) -> None:
     """Run one review: compare, imitate (all switches decided on the old strategies), endorse."""
     cfg = model.scenario.imitation
     years = cfg.period
@@ -39,7 +39,7 @@ def review_strategies(model: RegionalGrowthModel) -> None:
     for province in model.provinces:
         i = province.index
         if cfg.peers == "neighbour":
-            candidates = model.neighbours[i, 1: min(6, model.neighbours.shape[1])]
+            candidates = model.neighbours[i, 1: min(cfg.neighbour_peers + 1, model.neighbours.shape[1])]
         else:
             candidates = np.delete(np.arange(model.n), i)
         peer = int(candidates[int(model.rng.integers(len(candidates)))])

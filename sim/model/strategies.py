@@ -15,11 +15,10 @@ entry in :data:`STRATEGIES` (and its parameters in :mod:`sim.scenario`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
 import numpy as np
 
+from sim.model.agents import Province
+from sim.model.interface import ModelServices, SpendingPlan
 from sim.vocabulary import (
     CONSUMER_SEGMENTS,
     FIELD_INDEX,
@@ -29,42 +28,13 @@ from sim.vocabulary import (
     SECTOR_INDEX,
 )
 
-if TYPE_CHECKING:
-    from sim.model.agents import Province
-    from sim.model import RegionalGrowthModel
-
-
-@dataclass
-class SpendingPlan:
-    """How one province spends one year's science budget (CNY bn).
-
-    Attributes:
-        existing: funding spread over the province's institutes in proportion to their capacity.
-        institutes: ``(kind, field, amount)``: funding for the province's institute of that kind
-            and field; the model founds one when the province has none.
-        equity: sector index -> capital injected into that sector (a guidance fund's stake).
-        education: higher-education places (a talent push): adds graduates every year after.
-        incentives: open-zone incentives (land, office space, tax breaks) that attract labs.
-    """
-
-    existing: float = 0.0
-    institutes: list[tuple[str, str, float]] = field(default_factory=list)
-    equity: dict[int, float] = field(default_factory=dict)
-    education: float = 0.0
-    incentives: float = 0.0
-
-    def total(self) -> float:
-        """Everything the plan spends."""
-        return (self.existing + sum(a for _, _, a in self.institutes) + sum(self.equity.values())
-                + self.education + self.incentives)
-
 
 class Strategy:
     """Business as usual: the whole budget goes to existing institutes. Base class of the others."""
 
     name = "baseline"
 
-    def __init__(self, model: RegionalGrowthModel) -> None:
+    def __init__(self, model: ModelServices) -> None:
         self.model = model
         self.params = getattr(model.scenario.strategy, self.name, None)
 
@@ -118,7 +88,7 @@ class Hefei(Strategy):
 
     name = "hefei"
 
-    def __init__(self, model: RegionalGrowthModel) -> None:
+    def __init__(self, model: ModelServices) -> None:
         super().__init__(model)
         self.field: str = FIELDS[0]
         self.stake = 0.0
@@ -163,18 +133,6 @@ class Hefei(Strategy):
         return f"hefei ({self.field})"
 
 
-ENDOWMENT_FIELD_WEIGHTS = {
-    # field: weights on (biodiversity, energy_resources, agriculture, port_access)
-    "biotech": (1.0, 0.0, 0.2, 0.0),
-    "green_energy": (0.0, 1.0, 0.0, 0.0),
-    "agriculture": (0.2, 0.0, 1.0, 0.0),
-    "advanced_manufacturing": (0.0, 0.2, 0.0, 0.8),
-    "ev_batteries": (0.0, 0.6, 0.0, 0.3),
-    "ict_consumer": (0.0, 0.0, 0.0, 0.5),
-}
-"""How strongly each natural endowment favours a research field (cas_branch field choice)."""
-
-
 class CasBranch(Strategy):
     """Endowment-matched branch institutes, mostly paid by the centre.
 
@@ -187,7 +145,7 @@ class CasBranch(Strategy):
 
     def attach(self, province: Province) -> None:
         endowment = self.model.data.endowments[province.index]
-        scores = {f: float(np.dot(w, endowment)) for f, w in ENDOWMENT_FIELD_WEIGHTS.items()}
+        scores = {f: float(np.dot(w, endowment)) for f, w in self.params.endowment_weights.items()}
         ranked = sorted(FIELDS, key=lambda f: (-scores[f], FIELDS.index(f)))
         self.fields = ranked[: self.params.institutes]
         for f in self.fields:
@@ -217,14 +175,14 @@ class ForeignMultinational(Strategy):
 
     name = "foreign_multinational"
 
-    def __init__(self, model: RegionalGrowthModel) -> None:
+    def __init__(self, model: ModelServices) -> None:
         super().__init__(model)
         self.incentives = 0.0
         self.labs: list[int] = []
 
     def plan(self, province: Province, budget: float) -> SpendingPlan:
         incentives = self.params.incentive_share * budget
-        self.incentives = 0.8 * self.incentives + incentives
+        self.incentives = self.params.incentive_persistence * self.incentives + incentives
         return SpendingPlan(existing=budget - incentives, incentives=incentives)
 
     def attractiveness(self, province: Province) -> float:
@@ -232,20 +190,20 @@ class ForeignMultinational(Strategy):
         state = self.model.state
         i = province.index
         skilled = state.skilled_share[i] / max(state.skilled_share.mean(), 1e-12)
-        coast = 1.5 if province.coastal else 0.7
+        coast = self.params.coastal_pull if province.coastal else self.params.interior_pull
         incentive = self.incentives / max(self.params.lab_size, 1e-12)
-        return float(np.sqrt(skilled) * coast * state.connectivity[i] * min(2.0, 0.5 + incentive))
+        return float(np.sqrt(skilled) * coast * state.connectivity[i] * min(self.params.incentive_pull_max, self.params.incentive_pull_base + incentive))
 
     def after_year(self, province: Province) -> None:
         model = self.model
         openness = model.state.openness
         # labs leave when openness has fallen below its base level
-        leave = max(0.0, 1.0 - openness) * 0.5
+        leave = max(0.0, 1.0 - openness) * self.params.departure_rate
         for row in list(self.labs):
             if model.rng.random() < leave:
                 self.labs.remove(row)
                 model.close_institute(row, reason="multinational lab left (openness fell)")
-        chance = min(0.95, self.params.arrival_rate * openness * self.attractiveness(province))
+        chance = min(self.params.max_arrival_chance, self.params.arrival_rate * openness * self.attractiveness(province))
         if model.rng.random() < chance:
             sector_name = self.params.sectors[int(model.rng.integers(len(self.params.sectors)))]
             field_name = sector_name if sector_name in FIELD_INDEX else "advanced_manufacturing"
@@ -253,7 +211,7 @@ class ForeignMultinational(Strategy):
                                         funded_by="foreign")
             self.labs.append(row)
             sector = SECTOR_INDEX[sector_name]
-            model.add_foreign_capital(province.index, sector, 4.0 * self.params.lab_size)
+            model.add_foreign_capital(province.index, sector, self.params.capital_per_lab * self.params.lab_size)
             model.state.transfer[province.index, sector] = max(model.state.transfer[province.index, sector],
                                                                self.params.spillover)
 
@@ -269,7 +227,7 @@ class ConsumerNiche(Strategy):
 
     name = "consumer_niche"
 
-    def __init__(self, model: RegionalGrowthModel) -> None:
+    def __init__(self, model: ModelServices) -> None:
         super().__init__(model)
         self.segment: str = self.params.segment if self.params.segment != "auto" else CONSUMER_SEGMENTS[0]
 
@@ -298,12 +256,12 @@ STRATEGIES: dict[str, type[Strategy]] = {
 """Strategy classes by scenario name."""
 
 
-def make_strategy(name: str, model: RegionalGrowthModel) -> Strategy:
+def make_strategy(name: str, model: ModelServices) -> Strategy:
     """A new strategy object of kind ``name`` for one province."""
     return STRATEGIES[name](model)
 
 
-def assign_segments(provinces: list[Province], model: RegionalGrowthModel) -> None:
+def assign_segments(provinces: list[Province], model: ModelServices) -> None:
     """Choose the target segment of every consumer-niche province.
 
     Independent provinces herd into the segment with the largest national market. Coordinated

@@ -1,4 +1,4 @@
-"""The scenario-parameter reference (docs/parameters.md), generated from :mod:`sim.scenario`.
+"""The scenario-parameter reference (docs/parameters.md), generated from the schema in :mod:`sim.scenario`.
 
 Regenerate with ``python -m sim.scenario.reference > docs/parameters.md``; a test checks it is current.
 """
@@ -9,7 +9,8 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from sim.scenario import EVENT_MODELS, Scenario
+from sim.scenario.events import EVENT_MODELS
+from sim.scenario.schema import Scenario
 
 
 def _allowed(info) -> str:
@@ -28,7 +29,12 @@ def _allowed(info) -> str:
             return "list of " + ", ".join(f"`{v}`" for v in get_args(inner))
         return f"list of {getattr(inner, '__name__', str(inner))}"
     if get_origin(annotation) is dict:
-        return "table of name = strategy"
+        _key, value = get_args(annotation)
+        if get_origin(value) is Literal:
+            return "table of province or group = strategy"
+        if get_origin(value) is list:
+            return "table of field = list of numbers"
+        return "table of name = number"
     parts.append(getattr(annotation, "__name__", str(annotation)))
     for meta in info.metadata:
         for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
@@ -41,7 +47,7 @@ def _allowed(info) -> str:
 def parameter_reference() -> str:
     """Every scenario key with its default, what it accepts and what it means, as Markdown."""
     lines = ["# Scenario parameters", "",
-             "Every key a scenario file may set, generated from `sim/scenario.py` "
+             "Every key a scenario file may set, generated from the schema in `sim/scenario/` "
              "(`python -m sim.scenario.reference > docs/parameters.md`). The basis of each value is in "
              "[ODD.md](ODD.md). Events (`[[events]]`) are listed at the end.", ""]
 

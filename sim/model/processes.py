@@ -1,0 +1,255 @@
+"""The yearly processes of the model, steps 2-8 of docs/ODD.md ("Process overview").
+
+:class:`YearlyProcesses` is a base class of :class:`~sim.model.model.RegionalGrowthModel`: each
+method is one process over the model's arrays (budgets, spending, research, graduates, knowledge,
+production, population) and the helpers they share. The maths is in :mod:`sim.model.economy`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.errors import ModelInvariantError
+from sim.model import economy
+from sim.vocabulary import FIELD_INDEX, FIELD_SECTOR, FIELDS, KIND_INDEX, SECTORS
+
+
+class YearlyProcesses:
+    """The processes of one year; mixed into the model, which holds ``state``, ``scenario`` and ``rng``."""
+
+    def central_weights(self) -> np.ndarray:
+        inv = self.scenario.investment
+        state = self.state
+        rule = inv.central_allocation
+        if rule == "observed":
+            weights = self.observed_share.copy()
+        elif rule == "per_capita":
+            weights = state.population.copy()
+        elif rule == "merit":
+            weights = state.papers.copy()
+        elif rule == "need":
+            weights = state.population * (self.gdp_per_capita.mean() / self.gdp_per_capita)
+        else:
+            weights = self.group_mask(inv.targeted_provinces).astype(float)
+        weights = weights / weights.sum()
+        if self.endorsed is not None:
+            adopters = np.array([p.strategy.name == self.endorsed for p in self.provinces])
+            weights = weights * np.where(adopters, 1.0 + self.scenario.imitation.endorsement_boost, 1.0)
+            weights /= weights.sum()
+        if any(p.strategy.name == "megacity" for p in self.provinces):
+            mc = self.scenario.strategy.megacity
+            cities = self.megacities.astype(float)
+            weights = (1 - mc.concentration) * weights + mc.concentration * cities / cities.sum()
+        return weights
+
+    def allocate_budgets(self) -> None:
+        state = self.state
+        inv = self.scenario.investment
+        intensity = self.national_intensity(self.year)
+        observed = self.data.observed_rd.get(self.year) if inv.observed_rd else None
+        if observed is not None:
+            provincial = (1 - inv.central_share) * observed
+            pool = inv.central_share * observed.sum()
+        else:
+            national = intensity * state.gdp.sum()
+            own = self.rd_intensity0 * state.gdp  # each province's own intensity of its own GDP
+            provincial = (1 - inv.central_share) * national * own / own.sum()
+            pool = inv.central_share * national
+        # strategies that are matched by the centre claim their share of the pool first; the
+        # rest is allocated by the rule, so the national budget stays the same
+        claims = np.array([p.strategy.central_claim(p, float(provincial[p.index])) for p in self.provinces])
+        total_claims = claims.sum()
+        if total_claims > pool:
+            claims *= pool / total_claims
+        state.central = claims + (pool - claims.sum()) * self.central_weights()
+        state.budget = provincial + state.central
+        for province in self.provinces:
+            province.budget_cny_bn = float(state.budget[province.index])
+            province.central_claim_cny_bn = float(claims[province.index])
+        for province in self.provinces:
+            extra = province.strategy.extra_budget(province)
+            if extra:
+                state.budget[province.index] += extra
+                province.budget_cny_bn += extra
+
+    def spend_budgets(self) -> None:
+        state = self.state
+        registry = self.registry
+        self.assign_segments_if_needed()
+        n_inst = registry.count
+        registry.capacity[:n_inst] *= 1.0 - self.scenario.research.depreciation
+        existing = np.zeros(self.n)
+        spent = np.zeros(self.n)
+        for i in self.rng.permutation(self.n):
+            province = self.provinces[i]
+            plan = province.plan_spending()
+            total = plan.total()
+            if total > province.budget_cny_bn * (1 + 1e-9) + 1e-12:
+                raise ModelInvariantError(f"{self.year} {province.name}: plan spends {total} of "
+                                          f"{province.budget_cny_bn}")
+            spent[i] = total
+            existing[i] = plan.existing
+            for kind, field, amount in plan.institutes:
+                key = (int(i), KIND_INDEX[kind], FIELD_INDEX[field])
+                row = self._institute_lookup.get(key)
+                if row is None:
+                    self.found_institute(int(i), kind, field, amount)
+                else:
+                    registry.capacity[row] += amount
+            for sector, amount in plan.equity.items():
+                state.capital[i, sector] += amount
+            if plan.education:
+                state.education_capacity[i] += plan.education / self.scenario.investment.graduate_place_cost_cny_bn_per_k
+        # pro-rata funding of existing institutes
+        n_inst = registry.count
+        hosts = registry.host[:n_inst]
+        caps = registry.capacity[:n_inst]
+        host_total = np.bincount(hosts, weights=caps, minlength=self.n)
+        share = np.divide(existing, host_total, out=np.zeros(self.n), where=host_total > 0)
+        registry.capacity[:n_inst] += caps * share[hosts]
+        state.spent = spent
+
+    def produce_research(self) -> None:
+        state = self.state
+        rc = self.scenario.research
+        state.research_by_field = self.registry.by_province_field(self.n)
+        total = state.research_by_field.sum(axis=1)
+        state.papers = economy.research_output(total, self.paper_efficiency, rc.returns_to_scale,
+                                               rc.agglomeration, self.reference_capacity)
+
+    def place_graduates(self) -> None:
+        state = self.state
+        cfg = self.scenario
+        years = self.year - self.start_year
+        state.education_capacity *= 1.0 - cfg.investment.education_depreciation
+        growth = math.exp(cfg.investment.education_spending_growth * years)
+        state.graduates = (self.graduates0 * (state.population / self.population0) * growth * (1.0 + self.talent_push)
+                           + state.education_capacity)
+        mig = cfg.migration
+        arrivals, stayers = economy.graduate_flows(state.graduates, self.attraction() + self.amenity,
+                                                   self.neighbours, self.distance_km, self.pair_connectivity(),
+                                                   mig.graduate_mobility, mig.distance_cost, mig.home_bias)
+        state.graduate_arrivals = arrivals
+        state.graduate_stayers = stayers
+        state.skilled = state.skilled * (1.0 - mig.skilled_retirement) + arrivals / 1000.0
+        np.minimum(state.skilled, self.scenario.migration.max_skilled_share * state.workers, out=state.skilled)
+
+    def pair_connectivity(self) -> np.ndarray:
+        conn = self.state.connectivity
+        return np.sqrt(conn[:, None] * conn[self.neighbours])
+
+    def attraction(self) -> np.ndarray:
+        """What draws graduates to each region, before its calibrated amenity: wages, matching
+        skilled openings per skilled worker already there, and the number of openings."""
+        state = self.state
+        mig = self.scenario.migration
+        per_worker = state.gdp / state.workers
+        openings = state.sector_output @ self.skill_intensity
+        jobs = openings / np.maximum(state.skilled, 1e-9)
+        return (mig.wage_weight * np.log(per_worker / per_worker.mean())
+                + mig.jobs_weight * np.log(jobs / jobs.mean())
+                + mig.size_weight * np.log(openings / openings.mean()))
+
+    def calibrate_amenity(self, iterations: int = 200) -> np.ndarray:
+        """Amenity per region that makes base-year mobile graduates arrive in proportion to the
+        skilled workforce (so that, with nothing changed, skilled shares keep their pattern)."""
+        state = self.state
+        mig = self.scenario.migration
+        amenity = np.zeros(self.n)
+        if mig.graduate_mobility == 0:
+            return amenity
+        target = mig.graduate_mobility * state.graduates.sum() * state.skilled / state.skilled.sum()
+        base = self.attraction()
+        conn = self.pair_connectivity()
+        stay = (1.0 - mig.graduate_mobility) * state.graduates
+        for _ in range(iterations):
+            arrivals, _ = economy.graduate_flows(state.graduates, base + amenity, self.neighbours,
+                                                 self.distance_km, conn, mig.graduate_mobility,
+                                                 mig.distance_cost, mig.home_bias)
+            movers = np.maximum(arrivals - stay, 1e-12)
+            step = np.log(target / movers)
+            amenity = np.clip(amenity + step, -20.0, 20.0)
+            if np.max(np.abs(step)) < 1e-6:
+                break
+        return amenity - amenity.mean()
+
+    def knowledge_intensity(self) -> tuple[np.ndarray, np.ndarray]:
+        """Own research capacity per field (N, F) and knowledge intensity per sector (N, S):
+        own plus spilled-over capacity in the sector's field per unit of GDP (the mean over
+        fields for sectors without one)."""
+        state = self.state
+        ec = self.scenario.economy
+        f = len(FIELDS)
+        own = state.research_by_field[:, :f] + state.research_by_field[:, f:] / f
+        spill = economy.spillover_pool(own, self.neighbours, self.distance_km, ec.spillover_share,
+                                       ec.spillover_distance_km * self.pair_connectivity())
+        knowledge_field = own + spill
+        knowledge = np.repeat(knowledge_field.mean(axis=1, keepdims=True), len(SECTORS), axis=1)
+        knowledge[:, FIELD_SECTOR] = knowledge_field
+        return own, knowledge / state.gdp[:, None]
+
+    def grow_knowledge(self) -> None:
+        state = self.state
+        ec = self.scenario.economy
+        rc = self.scenario.research
+        own, intensity = self.knowledge_intensity()
+        share = state.skilled_share
+        absorptive = (share / (state.skilled.sum() / state.workers.sum())) ** ec.absorptive_elasticity
+        growth = economy.productivity_growth(state.productivity, intensity, self.reference_intensity,
+                                             state.transfer, absorptive, ec.base_tfp_growth,
+                                             ec.knowledge_effect, ec.catch_up_rate)
+        state.productivity *= np.exp(growth)
+        # breakthroughs: a field's yearly chance is shared among regions by their capacity in it
+        capacity_share = own / np.maximum(own.sum(axis=0), 1e-12)
+        hits = self.rng.random(own.shape) < rc.breakthrough_chance * capacity_share
+        if hits.any():
+            for i, fi in zip(*np.nonzero(hits), strict=True):
+                state.productivity[i, FIELD_SECTOR[fi]] *= 1.0 + rc.breakthrough_jump
+                self.log_event("breakthrough", int(i), f"breakthrough in {FIELDS[fi]} "
+                               f"(productivity +{100 * rc.breakthrough_jump:.0f} %)")
+
+    def allocate_investment(self, income: np.ndarray) -> np.ndarray:
+        state = self.state
+        ec = self.scenario.economy
+        effective = state.workers * economy.human_capital_index(state.skilled_share, ec.skill_premium)
+        returns = economy.sector_output(state.productivity, np.ones_like(state.capital), effective, state.price,
+                                        ec.capital_share)
+        # sector_output with unit capital gives p A (E N)^(1-a); rescale by the region's capital
+        returns = returns / (state.capital.sum(axis=1, keepdims=True) ** (1.0 - ec.capital_share)) * (
+            len(SECTORS) ** (1.0 - ec.capital_share))
+        return economy.allocate_investment(ec.savings_rate * income, state.capital, returns,
+                                           ec.investment_responsiveness)
+
+    def produce(self) -> None:
+        state = self.state
+        ec = self.scenario.economy
+        state.capital *= 1.0 - ec.depreciation
+        state.capital += state.investment
+        state.foreign_capital *= 1.0 - ec.depreciation
+        effective = state.workers * economy.human_capital_index(state.skilled_share, ec.skill_premium)
+        supply = economy.sector_output(state.productivity, state.capital, effective, np.ones(len(SECTORS)),
+                                       ec.capital_share)
+        demand = self.demand0 * (state.gdp.sum() / self.gdp_national0) ** ec.income_elasticity * state.demand_shift
+        unconstrained = np.isinf(self.demand_elasticity)
+        demand[unconstrained] = 1.0
+        state.price = economy.market_prices(demand, supply.sum(axis=0), self.demand_elasticity)
+        state.price[unconstrained] = 1.0
+        state.sector_output = supply * state.price
+        state.gdp = state.sector_output.sum(axis=1)
+        foreign_share = np.divide(state.foreign_capital, state.capital, out=np.zeros_like(state.capital),
+                                  where=state.capital > 0)
+        outflow_share = self.scenario.strategy.foreign_multinational.profit_outflow
+        state.income_outflow = outflow_share * ec.capital_share * (state.sector_output * foreign_share).sum(axis=1)
+        state.investment = self.allocate_investment(state.gdp - state.income_outflow)
+
+    def move_population(self) -> None:
+        state = self.state
+        mig = self.scenario.migration
+        state.population *= 1.0 + mig.natural_growth
+        moves = economy.income_migration(state.population, self.gdp_per_capita, mig.population_migration_rate)
+        state.population += moves
+        state.net_migration = moves
+        state.set_workers(mig.participation)
+        np.minimum(state.skilled, self.scenario.migration.max_skilled_share * state.workers, out=state.skilled)
