@@ -11,8 +11,8 @@ The public API::
 """
 
 from sim.errors import ExperimentError, ModelInvariantError, ResultsError, ScenarioError, SimError
-from sim.model import RegionalGrowthModel
 from sim.experiments.single import RunResult, run_scenario
+from sim.model import RegionalGrowthModel
 from sim.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"

@@ -6,8 +6,6 @@ productivity of the ``biotech`` sector). The remaining sectors draw on general k
 
 from __future__ import annotations
 
-import numpy as np
-
 SECTORS: tuple[str, ...] = (
     "agriculture",
     "traditional_industry",

@@ -159,3 +159,24 @@ def test_finished_models_are_freed():
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_mesa_batch_run_with_numpy_sweeps() -> None:
+    results = mesa.batch_run(RegionalGrowthModel,
+                             {"economy__catch_up_rate": np.linspace(0.01, 0.03, 3), "run__end_year": 2025},
+                             iterations=1, max_steps=10, number_processes=1, display_progress=False)
+    assert len(results) == 3
+    by_rate = {round(float(row["economy__catch_up_rate"]), 6): row["gdp_cny_bn"] for row in results}
+    assert sorted(by_rate) == [0.01, 0.02, 0.03]
+    assert len(set(by_rate.values())) == 3, "each swept value changes the run"
+
+
+def test_external_tools_pass_numpy_values_to_run_scenario() -> None:
+    plain = run_scenario(None, seed=3, values={"run.end_year": 2026, "economy.catch_up_rate": 0.02})
+    numpy = run_scenario(None, seed=np.int64(3), values={"run.end_year": np.int64(2026),
+                                                        "economy.catch_up_rate": np.float64(0.02)})
+    pd.testing.assert_frame_equal(plain.national, numpy.national)
+    assert numpy.scenario.economy.catch_up_rate == 0.02
+    model = RegionalGrowthModel(None, seed=3, run__end_year=np.int64(2026), economy__catch_up_rate=np.float64(0.02))
+    model.run()
+    assert model.national_frame()["gdp_cny_bn"].iloc[-1] == pytest.approx(plain.national["gdp_cny_bn"].iloc[-1])

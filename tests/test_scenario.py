@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from conftest import SCENARIOS
 
@@ -153,3 +155,61 @@ def test_parameter_reference_is_current_and_complete():
                 "economy.catch_up_rate"):
         row = next(line for line in text.splitlines() if line.startswith(f"| `{key}` |"))
         assert row.split("|")[4].strip(), f"{key} has no description"
+
+
+# --------------------------------------------------------------------------------------
+# Values set by key path (no text)
+
+
+def test_with_values_takes_python_and_numpy_values_and_validates() -> None:
+    import numpy as np
+
+    base = Scenario()
+    changed = base.with_values({"migration.graduate_mobility": 0.6, "economy.catch_up_rate": np.float64(0.02),
+                                "imitation.period": np.int64(7), "strategy.megacity.cities": np.array(["Beijing"]),
+                                "structure.field_shares.biotech": np.float32(0.2)})
+    assert changed.migration.graduate_mobility == 0.6
+    assert changed.economy.catch_up_rate == 0.02 and type(changed.economy.catch_up_rate) is float
+    assert changed.imitation.period == 7 and type(changed.imitation.period) is int
+    assert changed.strategy.megacity.cities == ["Beijing"]
+    assert changed.structure.field_shares["biotech"] == pytest.approx(0.2)
+    assert base.migration.graduate_mobility == 0.35, "with_values returns a copy"
+    assert base.with_values({}) is base
+    # Mesa-style keywords (double underscore) are the same key paths
+    assert Scenario().with_values({"economy__catch_up_rate": 0.03}).economy.catch_up_rate == 0.03
+
+
+def test_with_values_errors_name_the_key_and_what_is_allowed() -> None:
+    with pytest.raises(ScenarioError) as info:
+        Scenario().with_values({"migration.graduate_mobility": 1.5}, source="my study")
+    assert info.value.source == "my study" and info.value.key == "migration.graduate_mobility"
+    assert "less than or equal to 1" in info.value.message
+    with pytest.raises(ScenarioError, match="did you mean 'catch_up_rate'"):
+        Scenario().with_values({"economy.catch_up_rat": 0.1})
+    with pytest.raises(ScenarioError, match="is a value, not a table"):
+        Scenario().with_values({"economy.catch_up_rate.x": 0.1})
+    with pytest.raises(ScenarioError, match="sector shares must sum to 1"):
+        Scenario().with_values({"structure.sector_shares.services": 0.9})
+
+
+def test_cross_field_rules_do_not_depend_on_the_order_of_set_options(write_toml) -> None:
+    path = write_toml("s.toml", "[run]\nstart_year = 2022\nend_year = 2030\n")
+    one = load_scenario(path, ["run.start_year=2012", "run.end_year=2016"])
+    two = load_scenario(path, ["run.end_year=2016", "run.start_year=2012"])
+    assert one == two and (one.run.start_year, one.run.end_year) == (2012, 2016)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path, ["economy.catch_up_rate=0.1", "run.end_year=2010"])
+    assert info.value.source == "--set run.end_year=2010"
+
+
+def test_no_code_builds_scenario_text_to_change_a_value() -> None:
+    """Values travel as data: only the command-line edge parses ``key=value`` text."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent / "sim"
+    offenders = []
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        if re.search(r"""f["'][^"']*\{[^}]*\}=\{""", text) or "tomllib.loads(f" in text and "loading.py" not in path.name:
+            offenders.append(str(path.relative_to(root)))
+    assert offenders == []

@@ -14,9 +14,6 @@ from numpy.testing import assert_allclose
 
 from sim import metrics
 from sim.analysis.calibration import CALIBRATED, calibrate, model_moments, observed_moments
-from sim.cli import main
-from sim.data import china_data
-from sim.scenario import Scenario
 from sim.analysis.validation import (
     CALIBRATION_WINDOW,
     GDP_DEFLATOR,
@@ -25,7 +22,6 @@ from sim.analysis.validation import (
     compare_window,
     deflator,
     fit_beta_benchmark,
-    format_validation,
     hindcast,
     observed_beta_benchmark,
     observed_panel,
@@ -36,8 +32,11 @@ from sim.analysis.validation import (
     skill_score,
     spearman,
     validate,
-    write_results,
 )
+from sim.analysis.validation_output import format_validation, write_results
+from sim.cli import main
+from sim.data import china_data
+from sim.scenario import Scenario
 
 E = math.e
 ROOT = Path(__file__).resolve().parent.parent

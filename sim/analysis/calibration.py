@@ -33,7 +33,6 @@ import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
 from typing import Any
 
 import numpy as np
@@ -41,7 +40,6 @@ import pandas as pd
 from scipy import optimize, stats
 
 import sim.metrics as metrics
-from sim.scenario import Scenario, load_scenario
 from sim.analysis.validation import (
     CALIBRATION_WINDOW,
     Window,
@@ -51,6 +49,7 @@ from sim.analysis.validation import (
     observed_panel,
     relative_level,
 )
+from sim.scenario import Scenario, load_scenario
 
 logger = logging.getLogger(__name__)
 

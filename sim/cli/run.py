@@ -26,9 +26,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the scenario and print the summary."""
+    from sim.cli.summary import format_summary
     from sim.experiments.single import run_scenario
     from sim.scenario import load_scenario
-    from sim.cli.summary import format_summary
 
     if args.seed is not None and args.seed < 0:
         raise SimError(f"--seed: expected a non-negative integer, got {args.seed}")

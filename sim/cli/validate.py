@@ -34,7 +34,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the hindcast (and the fit), print the statistics, write the folder."""
-    from sim.analysis.validation import format_validation, validate, write_results
+    from sim.analysis.validation import validate
+    from sim.analysis.validation_output import format_validation, write_results
     from sim.scenario import load_scenario, overrides_to_values
 
     if args.seed is not None and args.seed < 0:

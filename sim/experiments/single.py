@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.model import RegionalGrowthModel
-from sim.scenario import Scenario, load_scenario
 from sim.experiments.store import provenance, write_manifest, write_part
+from sim.model import RegionalGrowthModel
+from sim.scenario import Scenario, load_scenario, with_overrides
 
 
 @dataclass
@@ -114,14 +115,16 @@ def tables_of(model: RegionalGrowthModel, run_id: int, labels: dict[str, Any], r
 
 
 def run_scenario(scenario: Scenario | str | Path | None = None, *, seed: int | None = None,
-                 overrides: list[str] | tuple[str, ...] = (), out: str | Path | None = None,
-                 keep_model: bool = False, source: str | None = None) -> RunResult:
+                 values: Mapping[str, Any] | None = None, overrides: list[str] | tuple[str, ...] = (),
+                 out: str | Path | None = None, keep_model: bool = False, source: str | None = None) -> RunResult:
     """Run one scenario and return its tables as pandas DataFrames.
 
     Args:
         scenario: a :class:`Scenario`, a scenario file, or None for the defaults.
-        seed: the root seed (default: the scenario's ``run.seed``).
-        overrides: ``key.path=value`` strings applied to the scenario.
+        seed: the root seed (default: the scenario's ``run.seed``); an int or numpy integer.
+        values: key path -> value set on the scenario (Python or numpy scalars and sequences),
+            e.g. ``{"economy.catch_up_rate": np.float64(0.02)}``.
+        overrides: ``key.path=value`` text from a command line, parsed once (applied before ``values``).
         out: when given, also write a results folder there (see :mod:`sim.experiments.store`).
         keep_model: keep the finished model on the result (for inspection).
         source: the scenario file to name in the manifest when ``scenario`` is already loaded.
@@ -134,9 +137,11 @@ def run_scenario(scenario: Scenario | str | Path | None = None, *, seed: int | N
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overrides)
     elif overrides:
-        scenario = RegionalGrowthModel(scenario, overrides=overrides).scenario
-    if seed is not None and seed != scenario.run.seed:
-        scenario = scenario.model_copy(update={"run": scenario.run.model_copy(update={"seed": seed})})
+        scenario = with_overrides(scenario, overrides)
+    extra = dict(values or {})
+    if seed is not None:
+        extra["run.seed"] = seed
+    scenario = scenario.with_values(extra, source="run_scenario values") if extra else scenario
     root = np.random.SeedSequence(scenario.run.seed)
     model = RegionalGrowthModel(scenario, rng=root).run()
     tables = tables_of(model, 0, {"scenario": scenario.name})

@@ -25,7 +25,7 @@ from sim.model.recording import Recording
 from sim.model.state import ModelState
 from sim.model.strategies import ConsumerNiche, assign_segments, make_strategy
 from sim.model.structure import initial_sector_shares
-from sim.scenario import Scenario, apply_values, load_scenario, overrides_to_values, validate_scenario
+from sim.scenario import Scenario, load_scenario, validate_scenario, with_overrides
 from sim.vocabulary import (
     CONSUMER_SEGMENTS,
     FIELD_INDEX,
@@ -355,10 +355,7 @@ def _resolve_scenario(scenario: Scenario | str | dict | None, overrides, params:
     else:
         base = load_scenario(scenario, list(overrides))
         overrides = ()
-    if overrides:
-        values = overrides_to_values(list(overrides))
-        base = apply_values(base, values, {k: "--set " + e for k, e in zip(values, overrides, strict=False)},
-                            "overrides")
+    base = with_overrides(base, list(overrides))
     if params:
         base = base.with_values({key.replace("__", "."): value for key, value in params.items()}, "keyword arguments")
     return base

@@ -9,16 +9,33 @@ files. Modules: :mod:`~sim.scenario.sections` (the sections), :mod:`~sim.scenari
 :mod:`~sim.scenario.reference` (docs/parameters.md).
 """
 
-from sim.scenario.events import EVENT_MODELS, Breakthrough, Event, FdiShock, Infrastructure, Megaproject, RealEstateDecline
+from sim.scenario.events import (
+    EVENT_MODELS,
+    Breakthrough,
+    Event,
+    FdiShock,
+    Infrastructure,
+    Megaproject,
+    RealEstateDecline,
+)
 from sim.scenario.loading import (
     apply_values,
     deep_merge,
     load_scenario,
     overrides_to_values,
     parse_override,
+    parse_overrides,
     read_scenario_dict,
+    with_overrides,
 )
-from sim.scenario.schema import Scenario, china_groups, describe_validation_error, plain_value, set_path, validate_scenario
+from sim.scenario.schema import (
+    Scenario,
+    china_groups,
+    describe_validation_error,
+    plain_value,
+    set_path,
+    validate_scenario,
+)
 from sim.vocabulary import EVENT_TYPES, STRATEGY_NAMES
 
 __all__ = [
@@ -39,8 +56,10 @@ __all__ = [
     "load_scenario",
     "overrides_to_values",
     "parse_override",
+    "parse_overrides",
     "plain_value",
     "read_scenario_dict",
     "set_path",
     "validate_scenario",
+    "with_overrides",
 ]

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sim.scenario.sections import FieldName, Fraction, Positive, Year, _Section
 from sim.vocabulary import EVENT_TYPES
 
+
 class _Event(_Section):
     year: Year
     """Year the event fires."""

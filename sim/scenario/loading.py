@@ -15,6 +15,7 @@ from typing import Any
 from sim.errors import ScenarioError
 from sim.scenario.schema import Scenario, validate_scenario
 
+
 def read_toml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise ScenarioError(str(path), "", "file not found")
@@ -86,11 +87,26 @@ def parse_override(expression: str) -> tuple[list[str], Any]:
 
 def overrides_to_values(overrides: list[str] | tuple[str, ...]) -> dict[str, Any]:
     """Parse ``--set`` expressions into ``{key path: typed value}`` (a later one for the same key wins)."""
+    return parse_overrides(overrides)[0]
+
+
+def parse_overrides(overrides: list[str] | tuple[str, ...]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Parse ``--set`` expressions once: ``({key path: value}, {key path: "--set <expression>"})``."""
     values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
     for expression in overrides:
         parts, value = parse_override(expression)
         values[".".join(parts)] = value
-    return values
+        origins[".".join(parts)] = f"--set {expression}"
+    return values, origins
+
+
+def with_overrides(scenario: Scenario, overrides: list[str] | tuple[str, ...]) -> Scenario:
+    """``scenario`` with ``--set`` expressions applied; an error names the expression at fault."""
+    if not overrides:
+        return scenario
+    values, origins = parse_overrides(overrides)
+    return apply_values(scenario, values, origins, "--set " + " ".join(overrides))
 
 
 def apply_values(scenario: Scenario, values: dict[str, Any], origins: dict[str, str], source: str) -> Scenario:
@@ -131,14 +147,4 @@ def load_scenario(path: str | Path | None = None, overrides: list[str] | tuple[s
         source = str(path)
         data = read_scenario_dict(path)
         data.setdefault("name", Path(path).stem)
-    scenario = validate_scenario(data, source)
-    if not overrides:
-        return scenario
-    values: dict[str, Any] = {}
-    origins: dict[str, str] = {}
-    for expression in overrides:
-        parts, value = parse_override(expression)
-        key = ".".join(parts)
-        values[key] = value
-        origins[key] = f"--set {expression}"
-    return apply_values(scenario, values, origins, "--set " + " ".join(overrides))
+    return with_overrides(validate_scenario(data, source), overrides)

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from sim.scenario.sections import Fraction, Positive, SectorName, _Section
 from sim.vocabulary import CONSUMER_SEGMENTS, ENDOWMENTS, FIELDS
 
+
 class HefeiConfig(_Section):
     """``[strategy.hefei]``: flagship lab plus a provincial guidance fund."""
 
