@@ -14,9 +14,9 @@ from typing import Any
 import mesa
 import numpy as np
 
+import sim.model.economy as economy
 from sim.data import china_data, synthetic_data
 from sim.errors import ModelInvariantError, ScenarioError
-from sim.model import economy
 from sim.model.agents import Institute, InstituteRegistry, Province
 from sim.model.events import EventSchedule
 from sim.model.imitation import review_strategies

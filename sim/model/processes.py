@@ -11,8 +11,8 @@ import math
 
 import numpy as np
 
+import sim.model.economy as economy
 from sim.errors import ModelInvariantError
-from sim.model import economy
 from sim.vocabulary import FIELD_INDEX, FIELD_SECTOR, FIELDS, KIND_INDEX, SECTORS
 
 
