@@ -77,6 +77,9 @@ STRATEGY_NAMES: tuple[str, ...] = (
 )
 """Strategy names as scenario files write them; each is one class in :mod:`sim.model.strategies`."""
 
+PLACEBO_SUFFIX = "_placebo"
+"""A strategy's placebo (same money, spent as business as usual) is named ``<strategy>_placebo``."""
+
 EVENT_TYPES: tuple[str, ...] = ("fdi_shock", "real_estate_decline", "infrastructure", "megaproject", "breakthrough")
 """Event types of ``[[events]]`` tables; each is one schema class and one handler."""
 

@@ -12,39 +12,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.data.prices import DEFLATOR_SOURCE, GDP_DEFLATOR, deflator  # noqa: F401  (re-exported)
 from sim.scenario import Scenario, load_scenario, set_path, validate_scenario
 
 logger = logging.getLogger(__name__)
-
-# --------------------------------------------------------------------------------------
-# Prices
-
-GDP_DEFLATOR: dict[int, float] = {
-    2010: 87.60, 2011: 94.68, 2012: 96.89, 2013: 98.98, 2014: 100.00, 2015: 100.00, 2016: 101.41,
-    2017: 105.70, 2018: 109.40, 2019: 110.81, 2020: 111.50, 2021: 116.52, 2022: 118.75,
-}
-"""China's implicit GDP deflator, index 2015 = 100."""
-
-DEFLATOR_SOURCE = (
-    "World Bank, World Development Indicators, GDP deflator (NY.GDP.DEFL.ZS, base year varies by "
-    "country), China: 2010-2020 as published with 2015 = 100 (World Bank national accounts data); "
-    "2021 and 2022 extended with the growth of the same series rebased to 2020 = 100 "
-    "(100.0, 104.5, 106.5), i.e. +4.5 % and +1.9 %. Implied annual deflator growth 2012-2022: "
-    "2.2, 1.0, 0.0, 1.4, 4.2, 3.5, 1.3, 0.6, 4.5, 1.9 %."
-)
-"""Where :data:`GDP_DEFLATOR` comes from."""
-
-
-def deflator(year: int, base_year: int) -> float:
-    """Price level of ``year`` relative to ``base_year`` (multiply base-year prices by it).
-
-    Raises:
-        ValueError: for a year outside :data:`GDP_DEFLATOR`.
-    """
-    for y in (year, base_year):
-        if y not in GDP_DEFLATOR:
-            raise ValueError(f"year {y} has no GDP deflator (have {min(GDP_DEFLATOR)}-{max(GDP_DEFLATOR)})")
-    return GDP_DEFLATOR[year] / GDP_DEFLATOR[base_year]
 
 
 # --------------------------------------------------------------------------------------

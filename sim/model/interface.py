@@ -24,25 +24,37 @@ if TYPE_CHECKING:
 class SpendingPlan:
     """How one province spends one year's science budget (CNY bn).
 
+    The science budget pays ``existing``, ``institutes`` and ``education`` (together never more
+    than the budget); the strategy's instruments, ``equity``, ``incentives`` and
+    ``extra_existing``, are paid beyond it out of the province's investment, and ``proceeds``
+    (a fund selling stakes) go back to it.
+
     Attributes:
         existing: funding spread over the province's institutes in proportion to their capacity.
         institutes: ``(kind, field, amount)``: funding for the province's institute of that kind
             and field; the model founds one when the province has none.
-        equity: sector index -> capital injected into that sector (a guidance fund's stake).
         education: higher-education places (a talent push): adds graduates every year after.
+        equity: sector index -> capital injected into that sector (a guidance fund's stake).
         incentives: open-zone incentives (land, office space, tax breaks) that attract labs.
+        extra_existing: money beyond the budget spent on existing institutes (a placebo).
+        proceeds: money returned to the province's investment (stakes sold on).
     """
 
     existing: float = 0.0
     institutes: list[tuple[str, str, float]] = field(default_factory=list)
-    equity: dict[int, float] = field(default_factory=dict)
     education: float = 0.0
+    equity: dict[int, float] = field(default_factory=dict)
     incentives: float = 0.0
+    extra_existing: float = 0.0
+    proceeds: float = 0.0
 
-    def total(self) -> float:
-        """Everything the plan spends."""
-        return (self.existing + sum(a for _, _, a in self.institutes) + sum(self.equity.values())
-                + self.education + self.incentives)
+    def science(self) -> float:
+        """What the plan spends of the science budget."""
+        return self.existing + sum(a for _, _, a in self.institutes) + self.education
+
+    def instruments(self) -> float:
+        """What the plan pays beyond the science budget, before proceeds."""
+        return sum(self.equity.values()) + self.incentives + self.extra_existing
 
 
 class ModelServices(Protocol):
@@ -92,6 +104,13 @@ class ModelServices(Protocol):
 
     def request_segment_assignment(self) -> None:
         """Ask for consumer-niche segments to be (re)assigned before the next spending."""
+
+    @property
+    def economy_scale(self) -> float:
+        """National GDP (nominal) this year relative to the base year: fixed CNY amounts grow with it."""
+
+    def record_foreign_money(self, province: int, amount: float) -> None:
+        """Record money that foreign investors put into a province this year, CNY bn."""
 
 
 class StrategyLike(Protocol):

@@ -16,6 +16,7 @@ import numpy as np
 
 import sim.model.economy as economy
 from sim.data import china_data, synthetic_data
+from sim.data.prices import real_income_relative
 from sim.errors import ModelInvariantError, ScenarioError
 from sim.model.agents import Institute, InstituteRegistry, Province
 from sim.model.events import EventSchedule
@@ -23,8 +24,8 @@ from sim.model.imitation import review_strategies
 from sim.model.processes import YearlyProcesses
 from sim.model.recording import Recording
 from sim.model.state import ModelState
-from sim.model.strategies import ConsumerNiche, assign_segments, make_strategy
-from sim.model.structure import initial_sector_shares
+from sim.model.strategies import ConsumerNiche, assign_segments, make_strategy, placebo_name
+from sim.model.structure import initial_sector_shares, knowledge_weights
 from sim.scenario import Scenario, load_scenario, validate_scenario, with_overrides
 from sim.vocabulary import (
     CONSUMER_SEGMENTS,
@@ -161,10 +162,18 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
             spent=zeros.copy(), central=zeros.copy(), income_outflow=zeros.copy(), openness=ec.openness,
         )
         self.state.set_workers(cfg.migration.participation)
+        self.state.real_output = output.copy()
+        self.state.gdp_real = self.state.gdp.copy()
+        self.state.reset_costs(n)
         self.state.investment = self.allocate_investment(self.state.gdp)
+        self.state.installed = self.state.investment.sum(axis=1)
+        self.capacity0 = total_capacity.copy()
+        # where the start year sits on the path of national real income (2012 = 1; synthetic: 1)
+        self.income_level0 = real_income_relative(self.start_year) if n_synthetic is None else 1.0
         self.megacities = self.megacity_mask()
         self.amenity = self.calibrate_amenity()
         self.reference_intensity = self.knowledge_intensity()[1].mean(axis=0)
+        self.knowledge_weights = knowledge_weights(by_field, output, ec.field_returns)
         self.talent_push = self.group_mask(cfg.investment.talent_push) * cfg.investment.talent_push_size
 
         # ---- agents and strategies
@@ -223,6 +232,7 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         """
         cfg = self.scenario.strategies
         chosen = [cfg.default] * self.n
+        placebo = set(cfg.placebo_of)
         source: list[str | None] = [None] * self.n
         pairs = cfg.assignments()
         named = set()
@@ -237,7 +247,7 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
                                         f"which {source[i]} assigns {chosen[i]!r}; name the province instead")
                 chosen[i] = strategy
                 source[i] = key
-        return chosen
+        return [placebo_name(name) if name in placebo else name for name in chosen]
 
     def request_segment_assignment(self) -> None:
         """Ask for consumer-niche segments to be (re)assigned before the next spending."""
@@ -283,11 +293,32 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         self.state.capital[province, sector] += amount
         self.state.foreign_capital[province, sector] += amount
 
+    def record_foreign_money(self, province: int, amount: float) -> None:
+        """Record money that foreign investors put into a province this year, CNY bn."""
+        self.state.foreign_money[province] += amount
+
     # ------------------------------------------------------------------ derived values
     @property
     def gdp_per_capita(self) -> np.ndarray:
-        """GDP per person, CNY."""
+        """GDP per person at this year's prices (income), CNY."""
         return 1000.0 * self.state.gdp / self.state.population
+
+    @property
+    def real_gdp_per_capita(self) -> np.ndarray:
+        """GDP per person at base-year prices (volume), CNY."""
+        return 1000.0 * self.state.gdp_real / self.state.population
+
+    @property
+    def income_level(self) -> float:
+        """National real GDP per person relative to 2012 (the reference of base productivity growth)."""
+        state = self.state
+        now = state.gdp_real.sum() / state.population.sum()
+        return self.income_level0 * float(now / (self.gdp_national0 / self.population0.sum()))
+
+    @property
+    def economy_scale(self) -> float:
+        """National GDP (nominal) this year relative to the base year: fixed CNY amounts grow with it."""
+        return float(self.state.gdp.sum() / self.gdp_national0)
 
     def national_intensity(self, year: int) -> float:
         """National R&D spending as a share of GDP in ``year`` (linear to the target)."""

@@ -57,6 +57,10 @@ class YearlyProcesses:
             own = self.rd_intensity0 * state.gdp  # each province's own intensity of its own GDP
             provincial = (1 - inv.central_share) * national * own / own.sum()
             pool = inv.central_share * national
+        # who pays: each province its own part; the centre's pool from every province by GDP
+        state.reset_costs(self.n)
+        state.own_science = provincial.copy()
+        state.central_tax = pool * state.gdp / state.gdp.sum()
         # strategies that are matched by the centre claim their share of the pool first; the
         # rest is allocated by the rule, so the national budget stays the same
         claims = np.array([p.strategy.central_claim(p, float(provincial[p.index])) for p in self.provinces])
@@ -68,11 +72,6 @@ class YearlyProcesses:
         for province in self.provinces:
             province.budget_cny_bn = float(state.budget[province.index])
             province.central_claim_cny_bn = float(claims[province.index])
-        for province in self.provinces:
-            extra = province.strategy.extra_budget(province)
-            if extra:
-                state.budget[province.index] += extra
-                province.budget_cny_bn += extra
 
     def spend_budgets(self) -> None:
         state = self.state
@@ -85,12 +84,14 @@ class YearlyProcesses:
         for i in self.rng.permutation(self.n):
             province = self.provinces[i]
             plan = province.plan_spending()
-            total = plan.total()
+            total = plan.science()
             if total > province.budget_cny_bn * (1 + 1e-9) + 1e-12:
                 raise ModelInvariantError(f"{self.year} {province.name}: plan spends {total} of "
                                           f"{province.budget_cny_bn}")
             spent[i] = total
-            existing[i] = plan.existing
+            existing[i] = plan.existing + plan.extra_existing
+            state.instruments[i] = plan.instruments()
+            state.proceeds[i] = plan.proceeds
             for kind, field, amount in plan.institutes:
                 key = (int(i), KIND_INDEX[kind], FIELD_INDEX[field])
                 row = self._institute_lookup.get(key)
@@ -101,7 +102,8 @@ class YearlyProcesses:
             for sector, amount in plan.equity.items():
                 state.capital[i, sector] += amount
             if plan.education:
-                state.education_capacity[i] += plan.education / self.scenario.investment.graduate_place_cost_cny_bn_per_k
+                place_cost = self.scenario.investment.graduate_place_cost_cny_bn_per_k
+                state.education_capacity[i] += plan.education / place_cost
         # pro-rata funding of existing institutes
         n_inst = registry.count
         hosts = registry.host[:n_inst]
@@ -110,13 +112,34 @@ class YearlyProcesses:
         share = np.divide(existing, host_total, out=np.zeros(self.n), where=host_total > 0)
         registry.capacity[:n_inst] += caps * share[hosts]
         state.spent = spent
+        self.pay_from_investment()
+
+    def pay_from_investment(self) -> None:
+        """Take this year's costs out of the investment about to be installed (docs/ODD.md, "Costs").
+
+        Science (R&D is part of gross capital formation), the province's share of the centre's
+        pool and the strategy's instruments, less the proceeds of stakes sold, reduce the
+        province's physical investment, sector by sector in proportion; what investment cannot
+        cover is consumption given up. Equity bought by an instrument is capital in its sector
+        already (added by the spending step).
+        """
+        state = self.state
+        due = state.central_tax + state.instruments - state.proceeds
+        if self.scenario.economy.science_from_investment:
+            due = due + state.own_science
+        available = state.investment.sum(axis=1)
+        cut = np.clip(due, None, available)
+        state.investment *= np.divide(available - cut, available, out=np.zeros(self.n), where=available > 0)[:, None]
+        state.investment_cut = cut
+        state.consumption_cut = np.maximum(due - cut, 0.0)
 
     def produce_research(self) -> None:
         state = self.state
         rc = self.scenario.research
         state.research_by_field = self.registry.by_province_field(self.n)
         total = state.research_by_field.sum(axis=1)
-        state.papers = economy.research_output(total, self.paper_efficiency, rc.returns_to_scale,
+        efficiency = self.paper_efficiency * (1.0 + rc.efficiency_growth) ** (self.year - self.start_year)
+        state.papers = economy.research_output(total, efficiency, rc.returns_to_scale,
                                                rc.agglomeration, self.reference_capacity)
 
     def place_graduates(self) -> None:
@@ -125,8 +148,13 @@ class YearlyProcesses:
         years = self.year - self.start_year
         state.education_capacity *= 1.0 - cfg.investment.education_depreciation
         growth = math.exp(cfg.investment.education_spending_growth * years)
-        state.graduates = (self.graduates0 * (state.population / self.population0) * growth * (1.0 + self.talent_push)
-                           + state.education_capacity)
+        # places follow population, the trend of education spending and the research capacity the
+        # province hosts (universities and institutes), with elasticity epsilon
+        capacity = state.research_by_field.sum(axis=1)
+        hosted = np.divide(capacity, self.capacity0, out=np.ones(self.n), where=self.capacity0 > 0)
+        places = hosted ** cfg.research.graduate_capacity_elasticity
+        state.graduates = (self.graduates0 * (state.population / self.population0) * growth * places
+                           * (1.0 + self.talent_push) + state.education_capacity)
         mig = cfg.migration
         arrivals, stayers = economy.graduate_flows(state.graduates, self.attraction() + self.amenity,
                                                    self.neighbours, self.distance_km, self.pair_connectivity(),
@@ -198,8 +226,9 @@ class YearlyProcesses:
         share = state.skilled_share
         absorptive = (share / (state.skilled.sum() / state.workers.sum())) ** ec.absorptive_elasticity
         growth = economy.productivity_growth(state.productivity, intensity, self.reference_intensity,
-                                             state.transfer, absorptive, ec.base_tfp_growth,
-                                             ec.knowledge_effect, ec.catch_up_rate)
+                                             state.transfer, absorptive,
+                                             ec.base_tfp_growth * self.income_level ** -ec.tfp_income_elasticity,
+                                             ec.knowledge_effect * self.knowledge_weights, ec.catch_up_rate)
         state.productivity *= np.exp(growth)
         # breakthroughs: a field's yearly chance is shared among regions by their capacity in it
         capacity_share = own / np.maximum(own.sum(axis=0), 1e-12)
@@ -227,10 +256,13 @@ class YearlyProcesses:
         ec = self.scenario.economy
         state.capital *= 1.0 - ec.depreciation
         state.capital += state.investment
+        state.installed = state.investment.sum(axis=1)
         state.foreign_capital *= 1.0 - ec.depreciation
         effective = state.workers * economy.human_capital_index(state.skilled_share, ec.skill_premium)
         supply = economy.sector_output(state.productivity, state.capital, effective, np.ones(len(SECTORS)),
                                        ec.capital_share)
+        state.real_output = supply  # quantities at base-year prices (every price is 1 at the base year)
+        state.gdp_real = supply.sum(axis=1)
         demand = self.demand0 * (state.gdp.sum() / self.gdp_national0) ** ec.income_elasticity * state.demand_shift
         unconstrained = np.isinf(self.demand_elasticity)
         demand[unconstrained] = 1.0

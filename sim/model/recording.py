@@ -26,7 +26,7 @@ class Recording:
         self._strategy_records: list[list[str]] = []
         self.datacollector = mesa.DataCollector(model_reporters={
             "year": "year",
-            "gdp_cny_bn": lambda m: m.national_rows[-1]["gdp_cny_bn"],
+            "gdp_real_cny_bn": lambda m: m.national_rows[-1]["gdp_real_cny_bn"],
             "gini": lambda m: m.national_rows[-1]["gini"],
             "theil_between_region": lambda m: m.national_rows[-1]["theil_between_region"],
             "research_output": lambda m: m.national_rows[-1]["research_output"],
@@ -45,31 +45,41 @@ class Recording:
 
     # ------------------------------------------------------------------ recording
     def record_year(self) -> None:
+        """Append this year's national row and province records (real output is the headline)."""
         state = self.state
         data = self.data
-        gdp = state.gdp
-        pc = self.gdp_per_capita
-        summary = metrics.inequality_summary(gdp, state.population, data.region, data.coastal)
+        real = state.gdp_real
+        nominal = state.gdp
+        summary = metrics.inequality_summary(real, state.population, data.region, data.coastal)
         papers = state.papers
         ranks = metrics.rank_descending(papers)
-        high_tech = state.sector_output[:, HIGH_TECH_INDEX].sum()
-        previous = self._national_rows[-1]["gdp_cny_bn"] if self._national_rows else float("nan")
-        national_gdp = float(gdp.sum())
+        previous = self._national_rows[-1]["gdp_real_cny_bn"] if self._national_rows else float("nan")
+        national_real = float(real.sum())
+        population = float(state.population.sum())
+        provincial_cost = state.own_science + state.central_tax + state.instruments - state.proceeds
         row = {
             "year": self.year,
-            "gdp_cny_bn": national_gdp,
-            "gdp_growth": national_gdp / previous - 1.0 if self._national_rows else float("nan"),
-            "population_m": float(state.population.sum()),
-            "gdp_per_capita_cny": 1000.0 * national_gdp / float(state.population.sum()),
+            "gdp_real_cny_bn": national_real,
+            "gdp_nominal_cny_bn": float(nominal.sum()),
+            "gdp_growth": national_real / previous - 1.0 if self._national_rows else float("nan"),
+            "population_m": population,
+            "gdp_per_capita_cny": 1000.0 * national_real / population,
             **summary,
             "research_output": float(papers.sum()),
             "interior_research_share": metrics.interior_share(papers, data.coastal),
             "interior_in_top10": metrics.interior_in_top(papers, data.coastal, min(10, self.n)),
             "interior_in_top20": metrics.interior_in_top(papers, data.coastal, min(20, self.n)),
-            "high_tech_share": float(high_tech / national_gdp),
+            "high_tech_share": float(state.real_output[:, HIGH_TECH_INDEX].sum() / national_real),
             "rd_budget_cny_bn": float(state.budget.sum()),
             "rd_spent_cny_bn": float(state.spent.sum()),
             "central_rd_cny_bn": float(state.central.sum()),
+            "instruments_cny_bn": float(state.instruments.sum()),
+            "proceeds_cny_bn": float(state.proceeds.sum()),
+            "foreign_money_cny_bn": float(state.foreign_money.sum()),
+            "cost_provincial_cny_bn": float(provincial_cost.sum()),
+            "investment_cny_bn": float(state.installed.sum()),
+            "investment_cut_cny_bn": float(state.investment_cut.sum()),
+            "consumption_cut_cny_bn": float(state.consumption_cut.sum()),
             "skilled_m": float(state.skilled.sum()),
             "graduates_k": float(state.graduates.sum()),
             "institutes": int((self.registry.capacity[: self.registry.count] > 0).sum()),
@@ -78,8 +88,9 @@ class Recording:
         self._national_rows.append(row)
         record = {
             "population_m": state.population.copy(),
-            "gdp_cny_bn": gdp.copy(),
-            "gdp_per_capita_cny": pc,
+            "gdp_real_cny_bn": real.copy(),
+            "gdp_nominal_cny_bn": nominal.copy(),
+            "gdp_per_capita_cny": 1000.0 * real / state.population,
             "skilled_m": state.skilled.copy(),
             "skilled_share": state.skilled_share,
             "graduates_k": state.graduates.copy(),
@@ -93,11 +104,22 @@ class Recording:
             "rd_budget_cny_bn": state.budget.copy(),
             "rd_spent_cny_bn": state.spent.copy(),
             "central_rd_cny_bn": state.central.copy(),
-            "high_tech_share": state.sector_output[:, HIGH_TECH_INDEX].sum(axis=1) / gdp,
+            "own_science_cny_bn": state.own_science.copy(),
+            "central_tax_cny_bn": state.central_tax.copy(),
+            "instruments_cny_bn": state.instruments.copy(),
+            "proceeds_cny_bn": state.proceeds.copy(),
+            "foreign_money_cny_bn": state.foreign_money.copy(),
+            "cost_provincial_cny_bn": provincial_cost,
+            "cost_central_cny_bn": state.central.copy(),
+            "cost_foreign_cny_bn": state.foreign_money.copy(),
+            "investment_cny_bn": state.installed.copy(),
+            "investment_cut_cny_bn": state.investment_cut.copy(),
+            "consumption_cut_cny_bn": state.consumption_cut.copy(),
+            "high_tech_share": state.real_output[:, HIGH_TECH_INDEX].sum(axis=1) / real,
             "income_outflow_cny_bn": state.income_outflow.copy(),
         }
         for s, name in enumerate(SECTORS):
-            record[f"output_{name}_cny_bn"] = state.sector_output[:, s].copy()
+            record[f"output_{name}_real_cny_bn"] = state.real_output[:, s].copy()
         self._province_records.append(record)
         self._strategy_records.append([p.strategy.name for p in self.provinces])
 

@@ -35,6 +35,22 @@ class ModelState:
     central: np.ndarray  # CNY bn
     income_outflow: np.ndarray  # CNY bn
     openness: float = 1.0
+    real_output: np.ndarray | None = None  # (N, S) CNY bn at base-year prices
+    gdp_real: np.ndarray | None = None  # CNY bn at base-year prices
+    own_science: np.ndarray | None = None  # science money the province pays itself, CNY bn
+    central_tax: np.ndarray | None = None  # the province's share of financing the centre's pool, CNY bn
+    instruments: np.ndarray | None = None  # strategy instruments beyond the science budget, CNY bn
+    proceeds: np.ndarray | None = None  # money returned by the instruments (stakes sold), CNY bn
+    foreign_money: np.ndarray | None = None  # foreign labs' capacity and capital, CNY bn
+    investment_cut: np.ndarray | None = None  # physical investment given up to pay the above, CNY bn
+    consumption_cut: np.ndarray | None = None  # the rest, when investment was not enough, CNY bn
+    installed: np.ndarray | None = None  # physical investment installed this year, CNY bn
+
+    def reset_costs(self, n: int) -> None:
+        """Zero this year's cost records (n regions)."""
+        for name in ("own_science", "central_tax", "instruments", "proceeds", "foreign_money", "investment_cut",
+                     "consumption_cut"):
+            setattr(self, name, np.zeros(n))
 
     @property
     def skilled_share(self) -> np.ndarray:

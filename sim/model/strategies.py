@@ -1,13 +1,19 @@
-"""Development strategies: how a province spends its science budget.
+"""Development strategies: how a province spends its science budget, and what else it pays for.
 
-A strategy is a small object per province with four hooks that the model calls:
+A strategy is a small object per province with hooks that the model calls:
 
 * :meth:`Strategy.attach` / :meth:`Strategy.detach` when a province adopts or leaves it
   (choose a field or segment, set technology-transfer multipliers);
 * :meth:`Strategy.central_claim` before the centre allocates its pool (central matching);
-* :meth:`Strategy.extra_budget` before the year's spending (fund returns);
-* :meth:`Strategy.plan` returns a :class:`SpendingPlan` that never exceeds the budget;
+* :meth:`Strategy.plan` returns a :class:`SpendingPlan`: the science budget (never more than it
+  is given) and the strategy's own instruments beyond it (a guidance fund's equity, zone
+  incentives, equity in a consumer segment), each a share of the science budget; the model takes
+  the instruments out of the province's investment (docs/ODD.md, "Costs");
 * :meth:`Strategy.after_year` after production (fund failures, multinational labs arriving).
+
+:class:`Placebo` spends the same money as another strategy (its central claim and the money of
+its instruments) on existing institutes, as business as usual would: the comparison of a
+strategy with its placebo measures how the money is spent, not how much.
 
 Every random draw goes through ``model.rng``. Adding a strategy means one subclass here and one
 entry in :data:`STRATEGIES` (and its parameters in :mod:`sim.scenario`).
@@ -25,7 +31,9 @@ from sim.vocabulary import (
     FIELD_SECTOR,
     FIELDS,
     HIGH_TECH,
+    PLACEBO_SUFFIX,
     SECTOR_INDEX,
+    STRATEGY_NAMES,
 )
 
 
@@ -49,13 +57,14 @@ class Strategy:
         """Central money this strategy claims from the centre's pool before it is allocated, CNY bn."""
         return 0.0
 
-    def extra_budget(self, province: Province) -> float:
-        """Money from outside the science budget this year (fund returns), CNY bn."""
-        return 0.0
-
     def plan(self, province: Province, budget: float) -> SpendingPlan:
         """Spend ``budget``: here all of it on existing institutes."""
         return SpendingPlan(existing=budget)
+
+    def instrument_money(self, budget: float) -> float:
+        """What this strategy's instruments cost the province beyond ``budget`` this year, CNY bn
+        (before any proceeds), by the strategy's own rule; a :class:`Placebo` spends the same."""
+        return 0.0
 
     def after_year(self, province: Province) -> None:
         """React to the year's outcome (random events of the strategy)."""
@@ -79,11 +88,12 @@ class Hefei(Strategy):
     """Anchor and fund: a flagship national lab in one strategic field plus a guidance fund.
 
     The field is the strategic (high-tech) field where the province is strongest relative to the
-    nation, weighted by the size of the matching national market (``field = "auto"``), or the
-    one named. The fund
-    takes equity in the matching sector; its returns come back into the budget; it exits a share
-    of its stake every year (sold on to private owners); each year the bet can fail and the fund
-    (and the firms it backed) lose a share of the stake.
+    nation (``field = "auto"``), or the one named. The lab takes ``lab_share`` of the science
+    budget. The fund is the province's money beyond the science budget (``fund_share`` of it a
+    year, taken out of the province's investment): it takes equity in the matching sector, sells
+    a share of its stake every year to private owners (the proceeds go back to the province's
+    investment), and each year the bet can fail and the fund (and the firms it backed) lose a
+    share of the stake.
     """
 
     name = "hefei"
@@ -102,20 +112,20 @@ class Hefei(Strategy):
             capacity = state.research_by_field[province.index, candidates]
             national = state.research_by_field[:, candidates].sum(axis=0)
             strength = (capacity / max(capacity.sum(), 1e-12)) / (national / national.sum())
-            market = state.sector_output[:, [FIELD_SECTOR[f] for f in candidates]].sum(axis=0)
-            self.field = FIELDS[candidates[int(np.argmax(strength * np.sqrt(market / market.sum())))]]
+            self.field = FIELDS[candidates[int(np.argmax(strength))]]
         self.sector = FIELD_SECTOR[FIELD_INDEX[self.field]]
         self.model.state.transfer[province.index, self.sector] = self.params.transfer
 
-    def extra_budget(self, province: Province) -> float:
-        return self.params.fund_return * self.stake
+    def instrument_money(self, budget: float) -> float:
+        return self.params.fund_share * budget
 
     def plan(self, province: Province, budget: float) -> SpendingPlan:
         lab = self.params.lab_share * budget
-        fund = min(self.params.fund_share * budget, budget - lab)
-        self.stake = self.stake * (1.0 - self.params.exit_rate) + fund
-        return SpendingPlan(existing=budget - lab - fund, institutes=[("national_lab", self.field, lab)],
-                            equity={self.sector: fund})
+        fund = self.instrument_money(budget)
+        proceeds = self.params.exit_rate * self.stake
+        self.stake = self.stake - proceeds + fund
+        return SpendingPlan(existing=budget - lab, institutes=[("national_lab", self.field, lab)],
+                            equity={self.sector: fund}, proceeds=proceeds)
 
     def after_year(self, province: Province) -> None:
         if self.stake > 0 and self.model.rng.random() < self.params.failure_rate:
@@ -167,10 +177,13 @@ class CasBranch(Strategy):
 class ForeignMultinational(Strategy):
     """An open zone: incentives attract multinational R&D labs; spillovers; profit leaves.
 
+    The science budget goes to existing institutes; the zone's incentives (land, offices, tax
+    breaks: ``incentive_share`` of the science budget a year) are the province's money beyond it.
     Each year a lab arrives with probability ``arrival_rate`` x openness x attractiveness, where
-    attractiveness rises with the skilled share, connectivity, a coast and the incentives spent.
-    Labs bring foreign capital into their sector (a share of its profit leaves the province)
-    and raise technology transfer there. When openness falls, labs leave.
+    attractiveness rises with the skilled share, connectivity, a coast and the incentives spent
+    (relative to the size of a lab). A lab's size grows with the national economy; labs bring
+    foreign capital into their sector (a share of its profit leaves the province) and raise
+    technology transfer there. When openness falls, labs leave.
     """
 
     name = "foreign_multinational"
@@ -180,10 +193,17 @@ class ForeignMultinational(Strategy):
         self.incentives = 0.0
         self.labs: list[int] = []
 
+    def instrument_money(self, budget: float) -> float:
+        return self.params.incentive_share * budget
+
     def plan(self, province: Province, budget: float) -> SpendingPlan:
-        incentives = self.params.incentive_share * budget
+        incentives = self.instrument_money(budget)
         self.incentives = self.params.incentive_persistence * self.incentives + incentives
-        return SpendingPlan(existing=budget - incentives, incentives=incentives)
+        return SpendingPlan(existing=budget, incentives=incentives)
+
+    def lab_size(self) -> float:
+        """Capacity of one multinational lab this year, CNY bn (``lab_size`` grown with the economy)."""
+        return self.params.lab_size * self.model.economy_scale
 
     def attractiveness(self, province: Province) -> float:
         """Relative pull of the province on multinational labs (1 = average interior province)."""
@@ -191,8 +211,9 @@ class ForeignMultinational(Strategy):
         i = province.index
         skilled = state.skilled_share[i] / max(state.skilled_share.mean(), 1e-12)
         coast = self.params.coastal_pull if province.coastal else self.params.interior_pull
-        incentive = self.incentives / max(self.params.lab_size, 1e-12)
-        return float(np.sqrt(skilled) * coast * state.connectivity[i] * min(self.params.incentive_pull_max, self.params.incentive_pull_base + incentive))
+        incentive = self.incentives / max(self.lab_size(), 1e-12)
+        pull = min(self.params.incentive_pull_max, self.params.incentive_pull_base + incentive)
+        return float(np.sqrt(skilled) * coast * state.connectivity[i] * pull)
 
     def after_year(self, province: Province) -> None:
         model = self.model
@@ -203,15 +224,17 @@ class ForeignMultinational(Strategy):
             if model.rng.random() < leave:
                 self.labs.remove(row)
                 model.close_institute(row, reason="multinational lab left (openness fell)")
-        chance = min(self.params.max_arrival_chance, self.params.arrival_rate * openness * self.attractiveness(province))
+        chance = min(self.params.max_arrival_chance,
+                     self.params.arrival_rate * openness * self.attractiveness(province))
         if model.rng.random() < chance:
             sector_name = self.params.sectors[int(model.rng.integers(len(self.params.sectors)))]
             field_name = sector_name if sector_name in FIELD_INDEX else "advanced_manufacturing"
-            row = model.found_institute(province.index, "multinational_lab", field_name, self.params.lab_size,
-                                        funded_by="foreign")
+            size = self.lab_size()
+            row = model.found_institute(province.index, "multinational_lab", field_name, size, funded_by="foreign")
             self.labs.append(row)
             sector = SECTOR_INDEX[sector_name]
-            model.add_foreign_capital(province.index, sector, self.params.capital_per_lab * self.params.lab_size)
+            model.add_foreign_capital(province.index, sector, self.params.capital_per_lab * size)
+            model.record_foreign_money(province.index, size + self.params.capital_per_lab * size)
             model.state.transfer[province.index, sector] = max(model.state.transfer[province.index, sector],
                                                                self.params.spillover)
 
@@ -221,8 +244,11 @@ class ConsumerNiche(Strategy):
 
     ``coordination = "independent"``: each province targets the biggest segment (herding);
     ``"coordinated"``: a planner spreads the niche provinces over segments in proportion to
-    market size, each where it is relatively strong. The guidance money builds capacity in the segment; prices in each national segment
-    clear with a finite demand elasticity, so provinces crowding one segment share its demand.
+    market size, each where it is relatively strong. ``research_share`` of the science budget
+    funds research in the segment's field; the province also invests ``equity_share`` of its
+    science budget a year, beyond it and out of its investment, in the segment's firms. Prices in
+    each national segment clear with a finite demand elasticity, so provinces crowding one segment
+    share its demand.
     """
 
     name = "consumer_niche"
@@ -240,24 +266,63 @@ class ConsumerNiche(Strategy):
         self.segment = segment
         self.model.state.transfer[province.index, SECTOR_INDEX[segment]] = self.params.transfer
 
+    def instrument_money(self, budget: float) -> float:
+        return self.params.equity_share * budget
+
     def plan(self, province: Province, budget: float) -> SpendingPlan:
-        equity = self.params.equity_share * budget
+        research = self.params.research_share * budget
         research_field = self.segment if self.segment in FIELD_INDEX else "advanced_manufacturing"
-        return SpendingPlan(institutes=[("research_base", research_field, budget - equity)],
-                            equity={SECTOR_INDEX[self.segment]: equity})
+        return SpendingPlan(existing=budget - research, institutes=[("research_base", research_field, research)],
+                            equity={SECTOR_INDEX[self.segment]: self.instrument_money(budget)})
 
     def describe(self) -> str:
         return f"consumer_niche ({self.segment})"
+
+
+class Placebo(Strategy):
+    """The same money as another strategy, spent as business as usual.
+
+    A province running ``hefei``'s placebo claims what ``hefei`` would claim from the centre and
+    pays, beyond its science budget and out of its investment, what ``hefei``'s instruments would
+    cost by their rule (``instrument_money``); all of it goes to its existing institutes. No lab,
+    fund, branch, zone or segment; no technology-transfer multiplier; no strategy events.
+    """
+
+    def __init__(self, model: ModelServices, of: str) -> None:
+        self.of = STRATEGIES[of](model)
+        self.name = placebo_name(of)
+        self.model = model
+        self.params = self.of.params
+
+    def central_claim(self, province: Province, provincial_budget: float) -> float:
+        return self.of.central_claim(province, provincial_budget)
+
+    def instrument_money(self, budget: float) -> float:
+        return self.of.instrument_money(budget)
+
+    def plan(self, province: Province, budget: float) -> SpendingPlan:
+        return SpendingPlan(existing=budget, extra_existing=self.instrument_money(budget))
+
+    def describe(self) -> str:
+        return f"{self.name} (same money as {self.of.name}, spent as business as usual)"
 
 
 STRATEGIES: dict[str, type[Strategy]] = {
     cls.name: cls for cls in (Strategy, Hefei, CasBranch, ForeignMultinational, ConsumerNiche, Megacity)
 }
 """Strategy classes by scenario name."""
+assert tuple(STRATEGIES) == STRATEGY_NAMES, "every strategy name in sim.vocabulary has one class"
+
+
+def placebo_name(of: str) -> str:
+    """The name a placebo of strategy ``of`` carries in tables (``hefei_placebo``)."""
+    return f"{of}{PLACEBO_SUFFIX}"
 
 
 def make_strategy(name: str, model: ModelServices) -> Strategy:
-    """A new strategy object of kind ``name`` for one province."""
+    """A new strategy object of kind ``name`` for one province (``<name>_placebo`` for a placebo)."""
+    if name.endswith(PLACEBO_SUFFIX):
+        return Placebo(model, name[: -len(PLACEBO_SUFFIX)])
     return STRATEGIES[name](model)
 
 

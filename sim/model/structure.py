@@ -6,7 +6,7 @@ import numpy as np
 
 from sim.data import RegionData
 from sim.scenario.sections import StructureConfig
-from sim.vocabulary import SECTOR_INDEX, SECTORS
+from sim.vocabulary import FIELD_SECTOR, FIELDS, SECTOR_INDEX, SECTORS
 
 
 def initial_sector_shares(data: RegionData, structure: StructureConfig) -> np.ndarray:
@@ -45,3 +45,29 @@ def initial_sector_shares(data: RegionData, structure: StructureConfig) -> np.nd
     split = national[residual] / national[residual].sum()
     shares[:, residual] = room[:, None] * split
     return shares
+
+
+def knowledge_weights(research_by_field: np.ndarray, output: np.ndarray, rule: str) -> np.ndarray:
+    """Per-sector multiplier of the knowledge effect, shape (S,) (docs/ODD.md, "Knowledge").
+
+    ``"equal_marginal"``: a field's effect is scaled by its national research capacity over its
+    sector's national output at the base year, so that one more yuan of research raises national
+    output by the same amount in every field (research is allocated efficiently at the base year);
+    the output-weighted mean over the field sectors is 1. ``"uniform"``: 1 everywhere, so a
+    field's return per yuan is its sector's output over its research (large for a big sector with
+    little research). Sectors without a field of their own keep 1.
+
+    Args:
+        research_by_field: (N, F + 1) base-year capacity, the last column multidisciplinary.
+        output: (N, S) base-year sector output.
+        rule: ``"equal_marginal"`` or ``"uniform"``.
+    """
+    weights = np.ones(output.shape[1])
+    if rule == "uniform":
+        return weights
+    f = len(FIELDS)
+    capacity = research_by_field[:, :f].sum(axis=0) + research_by_field[:, f].sum() / f
+    sector_output = output[:, FIELD_SECTOR].sum(axis=0)
+    ratio = capacity / sector_output
+    weights[FIELD_SECTOR] = ratio * sector_output.sum() / capacity.sum()
+    return weights

@@ -175,7 +175,9 @@ class EconomyConfig(_Section):
     depreciation: Fraction = 0.06
     """Yearly depreciation of physical capital."""
     base_tfp_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.00876
-    """Yearly productivity growth every sector gets, g0 (fitted on 2012-2016)."""
+    """Yearly productivity growth every sector gets at the 2012 level of national income, g0 (fitted on 2012-2016)."""
+    tfp_income_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
+    """Convergence: base productivity growth falls with national real income per person, g0 (y_2012 / y)^lambda (lambda)."""
     knowledge_effect: Annotated[float, Field(ge=0.0, le=0.2)] = 0.008
     """Productivity growth from knowledge at the base-year reference intensity, mu."""
     catch_up_rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0196
@@ -198,6 +200,10 @@ class EconomyConfig(_Section):
     """Growth of consumer-segment demand per unit growth of national income."""
     openness: Fraction = 1.0
     """Global openness to multinational R&D (1 = as in the base year)."""
+    science_from_investment: bool = True
+    """Science spending (R&D is part of gross capital formation), the centre's pool and strategy instruments are paid out of physical investment."""
+    field_returns: Literal["equal_marginal", "uniform"] = "equal_marginal"
+    """``equal_marginal``: one more yuan of research raises national output equally in every field at the base year; ``uniform``: the same knowledge effect in every sector (a field's return then scales with its sector's output over its research)."""
 
 
 class ResearchConfig(_Section):
@@ -215,6 +221,10 @@ class ResearchConfig(_Section):
     """Yearly chance of a breakthrough in a field for the province holding the most capacity."""
     breakthrough_jump: Annotated[float, Field(ge=0.0, le=2.0)] = 0.05
     """Productivity jump in the matching sector when a breakthrough happens."""
+    efficiency_growth: Annotated[float, Field(ge=-0.1, le=0.3)] = 0.0
+    """Yearly growth of papers per unit of research capacity everywhere (publication practice, international indexing)."""
+    graduate_capacity_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2
+    """Elasticity of a province's graduates (higher-education places) to the research capacity it hosts, epsilon."""
 
 
 class MigrationConfig(_Section):
@@ -253,6 +263,8 @@ class StrategiesConfig(_Section):
 
     default: StrategyName = "baseline"
     """Strategy of every province not assigned otherwise."""
+    placebo_of: list[StrategyName] = []  # type: ignore[valid-type]
+    """Strategies whose provinces run their placebo instead: the same money, spent as business as usual."""
     assign: dict[str, StrategyName] = {}
     """Province or group name -> strategy, e.g. ``{ Anhui = "hefei", west = "cas_branch" }``."""
     baseline: list[str] = []

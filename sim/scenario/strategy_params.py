@@ -14,17 +14,15 @@ class HefeiConfig(_Section):
     """``[strategy.hefei]``: flagship lab plus a provincial guidance fund."""
 
     field: Literal[("auto",) + FIELDS] = "auto"  # type: ignore[valid-type]
-    """The flagship's field; ``auto`` picks the strategic field where the province is strongest relative to the nation, weighted by market size."""
+    """The flagship's field; ``auto`` picks the strategic field where the province is strongest relative to the nation."""
     lab_share: Fraction = 0.45
     """Share of the science budget for the flagship national lab."""
     fund_share: Fraction = 0.35
-    """Share of the budget the guidance fund invests as equity in the matching sector."""
+    """Guidance-fund equity a year in the matching sector, as a share of the science budget, paid beyond it out of the province's investment."""
     transfer: Annotated[float, Field(ge=0.0, le=10.0)] = 2.5
     """Lab-to-industry transfer multiplier in the matching sector."""
-    fund_return: Annotated[float, Field(ge=0.0, le=1.0)] = 0.06
-    """Yearly return on the fund's stake, recycled into the budget."""
     exit_rate: Fraction = 0.1
-    """Share of the fund's stake sold on each year."""
+    """Share of the fund's stake sold on each year (the proceeds return to the province's investment)."""
     failure_rate: Fraction = 0.05
     """Yearly chance that the bet fails."""
     failure_loss: Fraction = 0.8
@@ -69,11 +67,11 @@ class ForeignMultinationalConfig(_Section):
     """``[strategy.foreign_multinational]``: an open zone that attracts multinational R&D labs."""
 
     incentive_share: Fraction = 0.3
-    """Share of the budget spent on zone incentives (land, offices, tax breaks)."""
+    """Zone incentives a year (land, offices, tax breaks) as a share of the science budget, paid beyond it out of the province's investment."""
     arrival_rate: Fraction = 0.35
     """Yearly chance of a lab at average attractiveness and full openness."""
     lab_size: Positive = 2.0
-    """Capacity of one multinational lab, CNY bn."""
+    """Capacity of one multinational lab at the base year, CNY bn (it grows with national GDP)."""
     spillover: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
     """Transfer multiplier in a lab's sector."""
     profit_outflow: Fraction = 0.3
@@ -106,7 +104,9 @@ class ConsumerNicheConfig(_Section):
     segment: Literal[("auto",) + CONSUMER_SEGMENTS] = "auto"  # type: ignore[valid-type]
     """The targeted segment; ``auto`` lets ``coordination`` decide."""
     equity_share: Fraction = 0.5
-    """Share of the budget invested in the segment's firms (the rest funds research in the matching field)."""
+    """Equity a year in the segment's firms, as a share of the science budget, paid beyond it out of the province's investment."""
+    research_share: Fraction = 0.5
+    """Share of the science budget for research in the segment's field (the rest funds existing institutes)."""
     transfer: Annotated[float, Field(ge=0.0, le=10.0)] = 2.0
     """Transfer multiplier in the targeted sector."""
 
