@@ -8,6 +8,7 @@ to ``test-artifacts/app.png``. The server is always stopped at the end.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -32,6 +33,7 @@ from sim.app import (
     draw_tile_map,
     event_line,
     events_html,
+    scenario_with_controls,
     top10_html,
 )
 from sim.errors import SimError
@@ -55,13 +57,26 @@ def dashboard():
     return Dashboard(AppConfig(ROOT / "scenarios", str(ROOT / "scenarios" / "baseline.toml")))
 
 
-def test_controls_read_the_scenario_and_become_overrides():
+def test_controls_read_the_scenario_and_become_values():
     controls = controls_from_scenario(str(ROOT / "scenarios" / "baseline.toml"))
     assert controls.rd_intensity_target == 3.2 and controls.end_year == 2050
-    overrides = replace(controls, west="cas_branch", imitation=True, graduate_mobility=0.6).overrides()
-    assert 'strategies.assign.west="cas_branch"' in overrides
-    assert "imitation.enabled=true" in overrides and "migration.graduate_mobility=0.6" in overrides
-    assert not any("assign.east" in o for o in overrides)  # "as in the scenario file" adds nothing
+    values = replace(controls, west="cas_branch", imitation=True, graduate_mobility=0.6).values()
+    assert values["strategies.assign.west"] == "cas_branch"
+    assert values["imitation.enabled"] is True and values["migration.graduate_mobility"] == 0.6
+    assert not any("assign.east" in key for key in values)  # "as in the scenario file" adds nothing
+    scenario = scenario_with_controls(replace(controls, west="cas_branch", seed=7))
+    assert scenario.strategies.assign["west"] == "cas_branch" and scenario.run.seed == 7
+
+
+def test_command_line_values_are_parsed_once_and_apply_to_every_run(monkeypatch):
+    monkeypatch.setenv("SIM_APP_SCENARIO", str(ROOT / "scenarios" / "baseline.toml"))
+    monkeypatch.setenv("SIM_APP_OVERRIDES", json.dumps(["run.end_year=2030", "economy.openness=0.5"]))
+    config = AppConfig.from_environment()
+    assert config.base_values == {"run.end_year": 2030, "economy.openness": 0.5}
+    controls = controls_from_scenario(config.initial_scenario, config.base_values)
+    assert controls.end_year == 2030 and controls.openness == 0.5
+    monkeypatch.setenv("SIM_APP_OVERRIDES", "not json")
+    assert AppConfig.from_environment().base_values == {}
 
 
 def test_scenario_choices_list_every_file(dashboard):
@@ -96,8 +111,9 @@ def test_a_changed_setting_keeps_the_last_run_as_a_dashed_line(dashboard):
 def test_a_conflicting_group_assignment_is_a_one_line_error(dashboard):
     controls = controls_from_scenario(str(ROOT / "scenarios" / "hefei.toml"))
     dashboard.build(controls)
-    with pytest.raises(SimError, match="strategies.assign"):
+    with pytest.raises(SimError, match="strategies.assign") as error:
         dashboard.build(replace(controls, central="cas_branch"))
+    assert "'Central strategy' setting" in str(error.value)  # the message names the control
     assert dashboard.controls == controls  # the last settings that worked stay
     assert replace(controls, central=FROM_FILE) == controls
 

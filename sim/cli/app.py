@@ -1,10 +1,11 @@
 """``sim app [SCENARIO] [--port N] [--host 127.0.0.1]``: the browser dashboard for students.
 
-Serves :mod:`sim.app` with Solara's server in this process (what ``solara run sim.app --production``
-does), prints the address once the page answers and runs until Ctrl-C (or SIGTERM), which stops
+Serves :mod:`sim.app.page` with Solara's server in this process (what ``solara run sim.app.page
+--production`` does), prints the address once the page answers and runs until Ctrl-C (or SIGTERM), which stops
 the server cleanly.
-The scenario file, the folder whose ``*.toml`` files the page lists and any ``--set`` overrides
-reach the app through ``SIM_APP_*`` environment variables.
+The scenario file, the folder whose ``*.toml`` files the page lists and any ``--set`` expressions
+reach the app through ``SIM_APP_*`` environment variables (the expressions as a JSON list, which the
+app parses once into values: :meth:`sim.app.AppConfig.from_environment`).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"warning: listening on {args.host}: other computers can reach the dashboard", file=sys.stderr)
     threading.Thread(target=_warm_up, daemon=True).start()
     threading.Thread(target=_announce, args=(url, args.open), daemon=True).start()
-    command = ["sim.app", "--host", args.host, "--port", str(port), "--production", "--no-open",
+    command = ["sim.app.page", "--host", args.host, "--port", str(port), "--production", "--no-open",
                "--no-check-version", "--log-level", "debug" if args.debug else "warning"]
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop on SIGTERM as on Ctrl-C
     try:

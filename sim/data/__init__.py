@@ -57,6 +57,93 @@ def load_adjacency() -> pd.DataFrame:
     return _table("adjacency.csv")
 
 
+def _typed(name: str, dtypes: dict[str, str]) -> pd.DataFrame:
+    """A shipped table with its columns converted to ``dtypes`` (empty cells stay NaN / <NA>)."""
+    frame = _table(name)
+    if list(frame.columns) != list(dtypes):
+        raise ValueError(f"{name}: expected columns {list(dtypes)}, found {list(frame.columns)}")
+    return frame.astype(dtypes)
+
+
+@cache
+def load_grp_index() -> pd.DataFrame:
+    """Real growth by province 2010-2024: ``province, year, grp_index`` (preceding year = 100, constant prices)."""
+    return _typed("grp_index.csv", {"province": "str", "year": "int64", "grp_index": "float64"})
+
+
+@cache
+def load_national_gdp_index() -> pd.DataFrame:
+    """National real GDP growth 2000-2019: ``year, gdp_index`` (preceding year = 100, constant prices)."""
+    return _typed("national_gdp_index.csv", {"year": "int64", "gdp_index": "float64"})
+
+
+@cache
+def load_population_outlook() -> pd.DataFrame:
+    """China's total population, UN WPP 2024 (estimates to 2023, medium variant after): ``year, population_m,
+    variant, source``."""
+    return _typed("population_outlook.csv",
+                  {"year": "int64", "population_m": "float64", "variant": "str", "source": "str"})
+
+
+@cache
+def load_sci_papers_by_discipline() -> pd.DataFrame:
+    """China's SCI-indexed papers by discipline 2014-2018: ``year, discipline_zh, papers`` (<NA> = not published)."""
+    return _typed("sci_papers_by_discipline.csv", {"year": "int64", "discipline_zh": "str", "papers": "Int64"})
+
+
+@cache
+def load_research_field_map() -> pd.DataFrame:
+    """Which research field each SCI discipline counts towards: ``discipline_zh, discipline_en, field``."""
+    return _typed("research_field_map.csv", {"discipline_zh": "str", "discipline_en": "str", "field": "str"})
+
+
+@cache
+def load_research_fields() -> pd.DataFrame:
+    """SCI papers by model research field (plus ``general``) 2014-2018: ``year, field, papers, share,
+    total_papers``."""
+    return _typed("research_fields.csv", {"year": "int64", "field": "str", "papers": "int64", "share": "float64",
+                                          "total_papers": "int64"})
+
+
+@cache
+def load_sector_structure() -> pd.DataFrame:
+    """National value added (2019) and industrial R&D (2019, 2011) by model sector; NaN where the data do not split."""
+    return _typed("sector_structure.csv", {
+        "sector": "str",
+        "value_added_100m_yuan_2019": "float64", "value_added_share_2019": "float64",
+        "industrial_rd_10k_yuan_2019": "float64", "industrial_rd_share_2019": "float64",
+        "industrial_rd_10k_yuan_2011": "float64", "industrial_rd_share_2011": "float64",
+    })
+
+
+@cache
+def load_industrial_rd_by_industry() -> pd.DataFrame:
+    """R&D expenditure of industrial enterprises by industry (2011, 2019) and the model sector each counts towards."""
+    return _typed("industrial_rd_by_industry.csv", {"industry_zh": "str", "industry_en": "str", "sector": "str",
+                                                    "rd_2011_10k_yuan": "float64", "rd_2019_10k_yuan": "float64"})
+
+
+@cache
+def load_gdp_per_capita_history() -> pd.DataFrame:
+    """GDP and year-end population by province 2000-2009 (the years before ``history.csv``)."""
+    return _typed("gdp_per_capita_history.csv",
+                  {"province": "str", "year": "int64", "population_10k": "int64", "gdp_100m_yuan": "float64"})
+
+
+@cache
+def load_gdp_population_panel() -> pd.DataFrame:
+    """The observed panel 2000-2022: ``province, year, population_10k, gdp_100m_yuan`` (2000-2009 from
+    ``gdp_per_capita_history.csv``, 2010-2022 from ``history.csv``), sorted by province and year."""
+    columns = ["province", "year", "population_10k", "gdp_100m_yuan"]
+    early = load_gdp_per_capita_history()[columns]
+    later = load_history()[columns].astype({"year": "int64", "population_10k": "int64", "gdp_100m_yuan": "float64"})
+    overlap = set(early["year"]) & set(later["year"])
+    if overlap:
+        raise ValueError(f"the two GDP tables overlap in {sorted(overlap)}")
+    panel = pd.concat([early, later], ignore_index=True)
+    return panel.sort_values(["province", "year"], ignore_index=True)
+
+
 @dataclass(frozen=True)
 class RegionData:
     """Everything a model needs to initialise its regions, as arrays in model units.

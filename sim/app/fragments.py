@@ -1,0 +1,160 @@
+"""HTML pieces of the dashboard: the headline numbers, the top-10 table, the event log, tips, errors.
+
+Everything from a scenario file (province, event and scenario names) is escaped. Strategy chips
+take :data:`sim.plotting.STRATEGY_COLOURS`, as the map and the report do.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+
+from sim.app.session import Snapshot
+from sim.plotting import strategy_colour
+
+EVENT_COLOURS = {
+    "institute_founded": "#2e8b57",
+    "institute_closed": "#7a7a7a",
+    "breakthrough": "#d4a017",
+    "strategy_switch": "#3a7dc9",
+    "endorsement": "#8e5ab5",
+    "fund_failure": "#c0392b",
+    "fdi_shock": "#c0392b",
+    "infrastructure": "#16a085",
+    "real_estate_decline": "#a0522d",
+}
+"""Background of each kind of event's badge in the event log (white text on it)."""
+
+TIPS_HTML = """
+<h3>Things to try</h3>
+<ul>
+<li><b>Press Play</b> and watch the Gini and the Theil <i>between regions</i>: does the gap between the coast
+and the interior close, and how fast?</li>
+<li><b>Move graduate mobility</b> up or down, then step again: the dashed lines are your last run. Where do the
+graduates go, and what happens to the interior's share of research?</li>
+<li><b>Give the West a strategy</b> (cas_branch, hefei, ...) and compare. Colour the map by
+<i>Growth of GDP per person</i> to see who catches up.</li>
+<li><b>Switch imitation on</b> and colour the map by <i>Strategy</i>: which strategy spreads, and where?</li>
+<li><b>Turn global openness down</b> in foreign_multinational.toml: what happens to the open zones?</li>
+</ul>
+"""
+"""Suggestions for students, shown beside the top-10 table."""
+
+
+def format_delta(value: float, decimals: int, unit: str = "") -> str:
+    """``▲ 1.2`` / ``▼ 0.3``, or ``no change`` when it rounds to zero."""
+    if abs(value) < 0.5 * 10 ** (-decimals):
+        return "no change"
+    arrow = "▲" if value > 0 else "▼"
+    return f"{arrow} {abs(value):,.{decimals}f}{unit}"
+
+
+def kpi_html(snapshot: Snapshot) -> str:
+    """The row of headline numbers, each with its change since the start year."""
+    first, last = snapshot.national[0], snapshot.national[-1]
+    items = [
+        ("Gini", "inequality of GDP per person (0 = equal)", "gini", 1.0, 3, ""),
+        ("Theil between", "gap between the 4 regions", "theil_between_region", 1.0, 3, ""),
+        ("Theil within", "gaps inside each region", "theil_within_region", 1.0, 3, ""),
+        ("National GDP", "CNY trillion a year", "gdp_cny_bn", 1e-3, 1, ""),
+        ("Research output", "thousand SCI papers a year", "research_output", 1e-3, 0, ""),
+        ("Interior share", "of research output, %", "interior_research_share", 100.0, 1, " pts"),
+    ]
+    cells = []
+    for title, unit, column, scale, decimals, delta_unit in items:
+        value = last[column] * scale
+        delta = ""
+        if snapshot.years_done:
+            change = format_delta((last[column] - first[column]) * scale, decimals, delta_unit)
+            delta = f"{change} <span>since {snapshot.start_year}</span>"
+        cells.append(f'<div class="kpi kpi-{column}"><div class="kpi-title">{title}</div>'
+                     f'<div class="kpi-value">{value:,.{decimals}f}</div><div class="kpi-unit">{unit}</div>'
+                     f'<div class="kpi-delta">{delta}</div></div>')
+    return "".join(cells)
+
+
+def interior_in_top10(snapshot: Snapshot) -> int:
+    """How many of the 10 provinces with the most research output are interior ones."""
+    papers = snapshot.values["research_output"]
+    return int((~snapshot.coastal[np.argsort(-papers, kind="stable")[:10]]).sum())
+
+
+def top10_html(snapshot: Snapshot) -> str:
+    """The top 10 provinces by research output with capital city, papers, share, rank change, strategy."""
+    papers = snapshot.values["research_output"]
+    order = np.argsort(-papers, kind="stable")[:10]
+    total = float(papers.sum())
+    rows = []
+    for rank, i in enumerate(order, start=1):
+        moved = int(snapshot.start_rank[i]) - rank
+        if snapshot.years_done == 0 or moved == 0:
+            change = '<span class="same">–</span>'
+        elif moved > 0:
+            change = f'<span class="up">▲ {moved}</span>'
+        else:
+            change = f'<span class="down">▼ {-moved}</span>'
+        strategy = snapshot.strategies[i]
+        tag = "" if snapshot.coastal[i] else ' <span class="tag">interior</span>'
+        rows.append(
+            f"<tr><td class='rank'>{rank}</td>"
+            f"<td><div class='prov'>{html.escape(snapshot.names[i])}{tag}</div>"
+            f"<div class='cap'>{html.escape(snapshot.capitals[i])}</div></td>"
+            f"<td class='num'>{papers[i]:,.0f}</td><td class='num'>{100 * papers[i] / total:.1f} %</td>"
+            f"<td class='num'>{change}</td>"
+            f"<td><span class='chip' style='background:{strategy_colour(strategy)}'></span>"
+            f"{html.escape(strategy)}</td></tr>")
+    head = ("<thead><tr><th>#</th><th>Province<div class='cap'>capital city</div></th><th class='num'>Papers a year</th>"
+            f"<th class='num'>Share</th><th class='num' title='places moved since {snapshot.start_year}'>Moved</th>"
+            "<th>Strategy</th></tr></thead>")
+    return f"<table class='top10'>{head}<tbody>{''.join(rows)}</tbody></table>"
+
+
+def event_line(event: tuple[int, str, str, str]) -> str:
+    """One event as a student reads it: ``2031 Anhui: national lab founded in ev_batteries``."""
+    year, _kind, province, detail = event
+    return f"{year} {province}: {detail}" if province else f"{year}: {detail}"
+
+
+def events_html(snapshot: Snapshot) -> str:
+    """The event log, newest first; this year's events are highlighted."""
+    if not snapshot.events:
+        return "<div class='empty'>Nothing has happened yet: press Step or Play.</div>"
+    items = []
+    for event in reversed(snapshot.events):
+        year, kind, province, detail = event
+        colour = EVENT_COLOURS.get(kind, "#888888")
+        fresh = " fresh" if year == snapshot.year else ""
+        where = f"<b>{html.escape(province)}</b>: " if province else ""
+        items.append(f"<li class='event{fresh}'><span class='year'>{year}</span>"
+                     f"<span class='text'>{where}{html.escape(detail)}</span>"
+                     f"<span class='kind' style='background:{colour}'>{html.escape(kind.replace('_', ' '))}</span>"
+                     "</li>")
+    return f"<ul class='events'>{''.join(items)}</ul>"
+
+
+def header_html(snapshot: Snapshot, playing: bool) -> str:
+    """The big year, the scenario's name and description, and how far the run has got."""
+    done = snapshot.years_done
+    span = max(snapshot.end_year - snapshot.start_year, 1)
+    if playing:
+        status = "playing…"
+    elif not snapshot.running:
+        status = "reached the horizon: press Reset, or move a slider to try something else"
+    else:
+        status = "press Step for one year, Play to keep going"
+    return (f"<div class='year sim-year'>{snapshot.year}</div>"
+            f"<div class='meta'><div class='name'>{html.escape(snapshot.scenario_name)}</div>"
+            f"<div class='desc'>{html.escape(snapshot.description)}</div>"
+            f"<div class='progress'><div style='width:{100 * done / span:.1f}%'></div></div>"
+            f"<div class='progress-label'>year {done} of {span} ({snapshot.start_year}–{snapshot.end_year}) · "
+            f"{status}</div></div>")
+
+
+def error_text(exc: BaseException) -> str:
+    """An error as the page shows it: the message, and a tip when a region's strategy conflicts."""
+    text = str(exc)
+    if "assigns" in text and "strategies" in text:
+        text += (". Tip: set that region back to 'as in the scenario file', give it the strategy the file "
+                 "gives, or start from baseline.toml, which assigns no groups.")
+    return text
