@@ -104,12 +104,18 @@ def test_spillover_by_hand():
 
 
 def test_productivity_growth_by_hand():
-    # two regions, one sector; knowledge intensity (1, 3) against reference 2 -> relative (0.5, 1.5)
-    growth = economy.productivity_growth(np.array([[1.0], [2.0]]), np.array([[1.0], [3.0]]), np.array([2.0]),
-                                         np.ones((2, 1)), np.ones(2), 0.01, 0.02, 0.1)
-    expected0 = 0.01 + 0.02 * np.log2(1.5) + 0.1 * np.log(2.0)
-    expected1 = 0.01 + 0.02 * np.log2(2.5)
+    # two regions, one sector; knowledge stocks grow by log 0.1 and 0.3; region 0 is half the frontier
+    growth = economy.productivity_growth(np.array([[1.0], [2.0]]), np.array([[0.1], [0.3]]),
+                                         np.array([[1.0], [2.0]]), np.ones(2), 0.01, np.array([0.2]), 0.1)
+    expected0 = 0.01 + 0.2 * 1.0 * 0.1 + 0.1 * np.log(2.0)
+    expected1 = 0.01 + 0.2 * 2.0 * 0.3
     np.testing.assert_allclose(growth[:, 0], [expected0, expected1])
+
+
+def test_a_knowledge_stock_that_stops_growing_adds_no_growth():
+    growth = economy.productivity_growth(np.ones((3, 2)), np.zeros((3, 2)), 5.0 * np.ones((3, 2)), np.ones(3),
+                                         0.0, 0.5, 0.1)
+    np.testing.assert_allclose(growth, 0.0)
 
 
 def test_allocate_investment_keeps_totals_and_tilts_to_returns():

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.data.prices import DEFLATOR_SOURCE, GDP_DEFLATOR, deflator  # noqa: F401  (re-exported)
+from sim.data.national import DEFLATOR_SOURCE, GDP_DEFLATOR, deflator  # noqa: F401  (re-exported)
 from sim.scenario import Scenario, load_scenario, set_path, validate_scenario
 
 logger = logging.getLogger(__name__)

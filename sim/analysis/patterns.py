@@ -8,7 +8,8 @@ several patterns at once, at the national and the provincial scale):
 * ``national_growth``: mean annual real growth of national GDP;
 * ``growth_slope``: the yearly change of that growth (the slowdown), OLS over the window;
 * ``beta_level`` and ``beta_rd``: cross-section regression of each province's relative real growth
-  of GDP per person on its log relative level and its log relative R&D intensity at the start;
+  of GDP per person on its log relative level at the start and the log growth of its R&D stock
+  (perpetual inventory of its R&D spending) over the window;
 * ``growth_dispersion``: standard deviation of relative real growth across provinces;
 * ``gini_change``: change of the population-weighted Gini of real GDP per person;
 * ``papers_growth`` and ``interior_papers_change``: growth of national SCI papers, and the change of
@@ -101,14 +102,14 @@ def panel_moments(panel: pd.DataFrame, window: PatternWindow) -> dict[str, float
     growth = np.log(pc[b] / pc[a]).to_numpy() / years
     relative = growth - np.log((real[b].sum() / pop[b].sum()) / (real[a].sum() / pop[a].sum())) / years
     level = np.log(pc[a].to_numpy() / (real[a].sum() / pop[a].sum()))
-    intensity = np.log((rd[a] / real[a]).to_numpy() / (rd[a].sum() / real[a].sum()))
-    coef, _ = _ols(np.column_stack([level, intensity]), relative)
-    gini = [metrics.gini(pc[y].to_numpy(), pop[y].to_numpy()) for y in (a, b)]
-    share = [metrics.interior_share(papers[y].to_numpy(), coastal) for y in (a, b)]
     stock = rd[a] / (RD_DEPRECIATION + 0.08)
     stock_start = stock.copy()
     for y in range(a + 1, b + 1):
         stock = stock * (1 - RD_DEPRECIATION) + rd[y]
+    stock_growth = np.log(stock / stock_start).to_numpy() / years
+    coef, _ = _ols(np.column_stack([level, stock_growth - stock_growth.mean()]), relative)
+    gini = [metrics.gini(pc[y].to_numpy(), pop[y].to_numpy()) for y in (a, b)]
+    share = [metrics.interior_share(papers[y].to_numpy(), coastal) for y in (a, b)]
     grad_growth = (np.log(grads[b] / grads[a]) - np.log(pop[b] / pop[a])).to_numpy()
     slope_grads, _ = _ols(np.log(stock / stock_start).to_numpy(), grad_growth)
     pop_growth = np.log(pop[b] / pop[a]).to_numpy() / years

@@ -159,35 +159,37 @@ def spillover_pool(stock: np.ndarray, neighbours: np.ndarray, distance_km: np.nd
 
 def productivity_growth(
     productivity: np.ndarray,
-    knowledge_intensity: np.ndarray,
-    reference_intensity: np.ndarray,
+    knowledge_growth: np.ndarray,
     transfer: np.ndarray,
     absorptive: np.ndarray,
     base_growth: float,
-    knowledge_effect: float,
+    knowledge_elasticity: np.ndarray | float,
     catch_up_rate: float,
 ) -> np.ndarray:
     """Log growth of productivity A for every region and sector in one year.
 
-    dlnA = g0 + mu * T * B * log2(1 + k / k_ref) + kappa * ln(A_frontier / A)
+    dlnA = g0 + gamma_s * T * B * dln(K / Y) + kappa * ln(A_frontier / A)
 
-    where k is the region's knowledge intensity in the sector's field (own plus spillover capacity
-    per unit of GDP), k_ref a fixed reference (the mean over regions at the base year, so that a
-    nation that invests more in science grows faster), T the technology-transfer multiplier
-    (strategy), B the absorptive capacity and A_frontier the highest productivity of the sector.
+    where K / Y is the knowledge intensity the sector draws on (own plus spilled-over research
+    capacity in its field, over the province's GDP) and dln its log change this year, gamma_s the
+    elasticity of productivity to that intensity (a level effect: doubling the intensity raises
+    productivity by the factor 2^(gamma T B); no strategy buys a permanently higher growth rate,
+    and growth of output itself lowers the intensity, so the loop cannot run away), T the
+    technology-transfer multiplier (strategy), B the absorptive capacity and A_frontier the
+    highest productivity of the sector.
 
     Args:
         productivity: A, shape (N, S).
-        knowledge_intensity: k, shape (N, S).
-        reference_intensity: k_ref, shape (S,).
+        knowledge_growth: dln(K / Y), shape (N, S).
         transfer: T, shape (N, S).
         absorptive: B, shape (N,).
+        base_growth: g0.
+        knowledge_elasticity: gamma per sector, shape (S,), or one number.
+        catch_up_rate: kappa.
     """
-    relative = np.divide(knowledge_intensity, reference_intensity, out=np.zeros_like(knowledge_intensity),
-                         where=reference_intensity > 0)
     frontier = productivity.max(axis=0)
     gap = np.log(np.divide(frontier, productivity, out=np.ones_like(productivity), where=productivity > 0))
-    return (base_growth + knowledge_effect * transfer * absorptive[:, None] * np.log2(1.0 + relative)
+    return (base_growth + knowledge_elasticity * transfer * absorptive[:, None] * knowledge_growth
             + catch_up_rate * gap)
 
 

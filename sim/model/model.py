@@ -16,7 +16,7 @@ import numpy as np
 
 import sim.model.economy as economy
 from sim.data import china_data, synthetic_data
-from sim.data.prices import real_income_relative
+from sim.data.national import real_income_relative
 from sim.errors import ModelInvariantError, ScenarioError
 from sim.model.agents import Institute, InstituteRegistry, Province
 from sim.model.events import EventSchedule
@@ -158,12 +158,13 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
             net_migration=zeros.copy(), research_by_field=by_field, transfer=np.ones_like(capital),
             connectivity=np.full(n, ec.connectivity), foreign_capital=np.zeros_like(capital),
             education_capacity=zeros.copy(), investment=np.zeros_like(capital),
-            price=np.ones(len(SECTORS)), demand_shift=np.ones(len(SECTORS)), budget=zeros.copy(),
-            spent=zeros.copy(), central=zeros.copy(), income_outflow=zeros.copy(), openness=ec.openness,
+            price=np.ones(len(SECTORS)), demand_shift=np.ones(len(SECTORS)),
+            budget=data.rd_cny_bn.astype(float).copy(), spent=data.rd_cny_bn.astype(float).copy(), central=zeros.copy(), income_outflow=zeros.copy(), openness=ec.openness,
         )
         self.state.set_workers(cfg.migration.participation)
         self.state.real_output = output.copy()
         self.state.gdp_real = self.state.gdp.copy()
+        self.state.gdp_real_national = float(self.state.gdp.sum())
         self.state.reset_costs(n)
         self.state.investment = self.allocate_investment(self.state.gdp)
         self.state.installed = self.state.investment.sum(axis=1)
@@ -172,7 +173,7 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         self.income_level0 = real_income_relative(self.start_year) if n_synthetic is None else 1.0
         self.megacities = self.megacity_mask()
         self.amenity = self.calibrate_amenity()
-        self.reference_intensity = self.knowledge_intensity()[1].mean(axis=0)
+        self.knowledge_previous = np.maximum(self.knowledge_stock()[1], 1e-12) / self.state.gdp[:, None]
         self.knowledge_weights = knowledge_weights(by_field, output, ec.field_returns)
         self.talent_push = self.group_mask(cfg.investment.talent_push) * cfg.investment.talent_push_size
 
@@ -312,7 +313,7 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
     def income_level(self) -> float:
         """National real GDP per person relative to 2012 (the reference of base productivity growth)."""
         state = self.state
-        now = state.gdp_real.sum() / state.population.sum()
+        now = state.gdp_real_national / state.population.sum()
         return self.income_level0 * float(now / (self.gdp_national0 / self.population0.sum()))
 
     @property

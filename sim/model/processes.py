@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 import sim.model.economy as economy
+from sim.data.national import national_population_growth
 from sim.errors import ModelInvariantError
 from sim.vocabulary import FIELD_INDEX, FIELD_SECTOR, FIELDS, KIND_INDEX, SECTORS
 
@@ -203,10 +204,11 @@ class YearlyProcesses:
                 break
         return amenity - amenity.mean()
 
-    def knowledge_intensity(self) -> tuple[np.ndarray, np.ndarray]:
-        """Own research capacity per field (N, F) and knowledge intensity per sector (N, S):
-        own plus spilled-over capacity in the sector's field per unit of GDP (the mean over
-        fields for sectors without one)."""
+    def knowledge_stock(self) -> tuple[np.ndarray, np.ndarray]:
+        """Own research capacity per field (N, F) and the knowledge stock each sector draws on (N, S):
+        own plus spilled-over capacity in the sector's field (the mean over fields for sectors
+        without one). Productivity responds to the stock relative to the province's GDP (its
+        knowledge intensity), see :func:`sim.model.economy.productivity_growth`."""
         state = self.state
         ec = self.scenario.economy
         f = len(FIELDS)
@@ -216,17 +218,19 @@ class YearlyProcesses:
         knowledge_field = own + spill
         knowledge = np.repeat(knowledge_field.mean(axis=1, keepdims=True), len(SECTORS), axis=1)
         knowledge[:, FIELD_SECTOR] = knowledge_field
-        return own, knowledge / state.gdp[:, None]
+        return own, knowledge
 
     def grow_knowledge(self) -> None:
         state = self.state
         ec = self.scenario.economy
         rc = self.scenario.research
-        own, intensity = self.knowledge_intensity()
+        own, knowledge = self.knowledge_stock()
+        intensity = np.maximum(knowledge, 1e-12) / state.gdp[:, None]
+        knowledge_growth = np.log(intensity / self.knowledge_previous)
+        self.knowledge_previous = intensity
         share = state.skilled_share
         absorptive = (share / (state.skilled.sum() / state.workers.sum())) ** ec.absorptive_elasticity
-        growth = economy.productivity_growth(state.productivity, intensity, self.reference_intensity,
-                                             state.transfer, absorptive,
+        growth = economy.productivity_growth(state.productivity, knowledge_growth, state.transfer, absorptive,
                                              ec.base_tfp_growth * self.income_level ** -ec.tfp_income_elasticity,
                                              ec.knowledge_effect * self.knowledge_weights, ec.catch_up_rate)
         state.productivity *= np.exp(growth)
@@ -261,8 +265,15 @@ class YearlyProcesses:
         effective = state.workers * economy.human_capital_index(state.skilled_share, ec.skill_premium)
         supply = economy.sector_output(state.productivity, state.capital, effective, np.ones(len(SECTORS)),
                                        ec.capital_share)
-        state.real_output = supply  # quantities at base-year prices (every price is 1 at the base year)
-        state.gdp_real = supply.sum(axis=1)
+        # real GDP: a chained volume index (last year's prices weight this year's quantities), in
+        # base-year yuan; a fixed-price index would let a sector whose price keeps falling dominate
+        last_price = state.price
+        previous = state.real_output
+        growth = (supply @ last_price) / np.maximum(previous @ last_price, 1e-300)
+        national_growth = (supply.sum(axis=0) @ last_price) / max(previous.sum(axis=0) @ last_price, 1e-300)
+        state.gdp_real = state.gdp_real * growth
+        state.gdp_real_national = state.gdp_real_national * national_growth
+        state.real_output = supply  # quantities (base-year prices are 1)
         demand = self.demand0 * (state.gdp.sum() / self.gdp_national0) ** ec.income_elasticity * state.demand_shift
         unconstrained = np.isinf(self.demand_elasticity)
         demand[unconstrained] = 1.0
@@ -279,7 +290,12 @@ class YearlyProcesses:
     def move_population(self) -> None:
         state = self.state
         mig = self.scenario.migration
-        state.population *= 1.0 + mig.natural_growth
+        synthetic = self.scenario.run.synthetic_regions is not None
+        if mig.population_path == "constant" or synthetic:
+            natural = mig.natural_growth
+        else:
+            natural = national_population_growth(self.year)
+        state.population *= 1.0 + natural
         moves = economy.income_migration(state.population, self.gdp_per_capita, mig.population_migration_rate)
         state.population += moves
         state.net_migration = moves

@@ -54,7 +54,7 @@ class Recording:
         papers = state.papers
         ranks = metrics.rank_descending(papers)
         previous = self._national_rows[-1]["gdp_real_cny_bn"] if self._national_rows else float("nan")
-        national_real = float(real.sum())
+        national_real = float(state.gdp_real_national)
         population = float(state.population.sum())
         provincial_cost = state.own_science + state.central_tax + state.instruments - state.proceeds
         row = {
@@ -69,7 +69,7 @@ class Recording:
             "interior_research_share": metrics.interior_share(papers, data.coastal),
             "interior_in_top10": metrics.interior_in_top(papers, data.coastal, min(10, self.n)),
             "interior_in_top20": metrics.interior_in_top(papers, data.coastal, min(20, self.n)),
-            "high_tech_share": float(state.real_output[:, HIGH_TECH_INDEX].sum() / national_real),
+            "high_tech_share": float(state.sector_output[:, HIGH_TECH_INDEX].sum() / nominal.sum()),
             "rd_budget_cny_bn": float(state.budget.sum()),
             "rd_spent_cny_bn": float(state.spent.sum()),
             "central_rd_cny_bn": float(state.central.sum()),
@@ -115,11 +115,11 @@ class Recording:
             "investment_cny_bn": state.installed.copy(),
             "investment_cut_cny_bn": state.investment_cut.copy(),
             "consumption_cut_cny_bn": state.consumption_cut.copy(),
-            "high_tech_share": state.real_output[:, HIGH_TECH_INDEX].sum(axis=1) / real,
+            "high_tech_share": state.sector_output[:, HIGH_TECH_INDEX].sum(axis=1) / nominal,
             "income_outflow_cny_bn": state.income_outflow.copy(),
         }
         for s, name in enumerate(SECTORS):
-            record[f"output_{name}_real_cny_bn"] = state.real_output[:, s].copy()
+            record[f"output_{name}_cny_bn"] = state.sector_output[:, s].copy()
         self._province_records.append(record)
         self._strategy_records.append([p.strategy.name for p in self.provinces])
 

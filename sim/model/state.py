@@ -36,7 +36,8 @@ class ModelState:
     income_outflow: np.ndarray  # CNY bn
     openness: float = 1.0
     real_output: np.ndarray | None = None  # (N, S) CNY bn at base-year prices
-    gdp_real: np.ndarray | None = None  # CNY bn at base-year prices
+    gdp_real: np.ndarray | None = None  # chained volume, CNY bn of the base year
+    gdp_real_national: float = 0.0  # chained volume of national GDP, CNY bn of the base year
     own_science: np.ndarray | None = None  # science money the province pays itself, CNY bn
     central_tax: np.ndarray | None = None  # the province's share of financing the centre's pool, CNY bn
     instruments: np.ndarray | None = None  # strategy instruments beyond the science budget, CNY bn

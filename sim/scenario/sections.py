@@ -84,21 +84,21 @@ class StructureConfig(_Section):
     """``[structure]``: the base-year structure of the economy and of research (docs/ODD.md, Initialisation)."""
 
     sector_shares: dict[str, float] = {
-        "agriculture": 0.073, "traditional_industry": 0.220, "advanced_manufacturing": 0.090,
-        "ev_batteries": 0.015, "green_energy": 0.020, "ict_consumer": 0.050, "biotech": 0.015,
-        "real_estate": 0.061, "services": 0.456,
+        "agriculture": 0.0746, "traditional_industry": 0.2080, "advanced_manufacturing": 0.0851,
+        "ev_batteries": 0.0142, "green_energy": 0.0189, "ict_consumer": 0.0473, "biotech": 0.0142,
+        "real_estate": 0.0714, "services": 0.4663,
     }
-    """Shares of national GDP by sector at the base year (sum to 1)."""
+    """Shares of national GDP by sector at the base year (sum to 1): agriculture, real estate, services and the industry-and-construction block from NBS value added 2019 (sector_structure.csv); the split of that block over its six sectors is assumed (docs/ODD.md)."""
     capital_output_ratio: dict[str, float] = {
         "agriculture": 2.0, "traditional_industry": 2.8, "advanced_manufacturing": 2.6, "ev_batteries": 2.6,
         "green_energy": 4.5, "ict_consumer": 2.2, "biotech": 2.4, "real_estate": 6.0, "services": 2.6,
     }
     """Capital stock per unit of output by sector at the base year."""
     field_shares: dict[str, float] = {
-        "agriculture": 0.07, "advanced_manufacturing": 0.22, "ev_batteries": 0.15, "green_energy": 0.08,
-        "ict_consumer": 0.18, "biotech": 0.30,
+        "agriculture": 0.0367, "advanced_manufacturing": 0.1013, "ev_batteries": 0.0032, "green_energy": 0.0670,
+        "ict_consumer": 0.0977, "biotech": 0.3235,
     }
-    """Relative shares of national research capacity by field at the base year (normalised to sum to 1)."""
+    """Relative shares of national research capacity by field at the base year (normalised to sum to 1): China's SCI papers by discipline 2018, mapped to fields (research_fields.csv)."""
     skill_intensity: dict[str, float] = {
         "agriculture": 0.02, "traditional_industry": 0.10, "advanced_manufacturing": 0.35, "ev_batteries": 0.40,
         "green_energy": 0.30, "ict_consumer": 0.45, "biotech": 0.50, "real_estate": 0.15, "services": 0.25,
@@ -108,8 +108,8 @@ class StructureConfig(_Section):
     """Elasticity of a province's high-tech sector shares to its relative R&D intensity at the base year."""
     agriculture_income_elasticity: Annotated[float, Field(ge=-3.0, le=0.0)] = -0.8
     """Elasticity of a province's agriculture share to its relative GDP per capita at the base year."""
-    university_share: Fraction = 0.25
-    """Share of a province's research capacity held by its (multidisciplinary) universities."""
+    university_share: Fraction = 0.37
+    """Share of a province's research capacity that feeds every field alike (multidisciplinary): SCI papers 2018 in disciplines that feed no one sector (research_fields.csv, ``general``)."""
     skilled_share: Annotated[float, Field(gt=0.0, lt=0.6)] = 0.22
     """Share of the national workforce with higher education at the base year."""
     skilled_income_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 0.7
@@ -178,8 +178,8 @@ class EconomyConfig(_Section):
     """Yearly productivity growth every sector gets at the 2012 level of national income, g0 (fitted on 2012-2016)."""
     tfp_income_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.0
     """Convergence: base productivity growth falls with national real income per person, g0 (y_2012 / y)^lambda (lambda)."""
-    knowledge_effect: Annotated[float, Field(ge=0.0, le=0.2)] = 0.008
-    """Productivity growth from knowledge at the base-year reference intensity, mu."""
+    knowledge_effect: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
+    """Elasticity of productivity to the knowledge intensity (stock over GDP) a sector draws on, gamma (output-weighted mean over the field sectors)."""
     catch_up_rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.0196
     """Yearly closing of the log gap to the sector's most productive province, kappa (fitted on 2012-2016)."""
     absorptive_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
@@ -244,8 +244,10 @@ class MigrationConfig(_Section):
     """Extra utility of the home province among movers (hukou friction)."""
     population_migration_rate: Annotated[float, Field(ge=0.0, le=0.2)] = 0.00562
     """Net migration per unit of log income gap, a year (fitted on 2012-2016)."""
+    population_path: Literal["observed_un", "constant"] = "observed_un"
+    """National population growth: ``observed_un`` follows the observed growth (history table) and then the UN WPP 2024 medium outlook; ``constant`` uses ``natural_growth`` every year."""
     natural_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = -0.0006
-    """Yearly natural change of population (NBS 2022: -0.06 %)."""
+    """Yearly natural change of population with ``population_path = "constant"`` (NBS 2022: -0.06 %)."""
     participation: Annotated[float, Field(gt=0.0, le=1.0)] = 0.62
     """Workers per resident."""
     skilled_retirement: Fraction = 0.025

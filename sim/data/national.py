@@ -1,4 +1,4 @@
-"""Prices: China's national GDP deflator, and national real income per person relative to a reference year.
+"""National series: the GDP deflator, real income per person relative to a reference year, population growth.
 
 The model's money is in prices of its start year; the shipped history is in current prices. The
 deflator turns one into the other (used by the hindcast) and gives national real GDP per person
@@ -54,3 +54,30 @@ def real_income_relative(year: int, reference: int = 2012) -> float:
             raise ValueError(f"year {y} is not in the history table ({totals.index.min()}-{totals.index.max()})")
     per_person = totals["gdp_100m_yuan"] / totals["population_10k"]
     return float(per_person[year] / per_person[reference] / deflator(year, reference))
+
+
+@cache
+def national_population_growth(year: int) -> float:
+    """National population growth from ``year - 1`` to ``year``: observed, then the UN outlook.
+
+    Up to the last year of the history table the observed growth of the provinces' total (NBS).
+    After it, UN World Population Prospects 2024 (medium variant) as growth factors: between two
+    shipped years of the outlook the constant yearly rate that joins them (a modelling choice:
+    the outlook ships only some years), and after its last year the rate of its last interval.
+    The level is never taken from the outlook (UN mid-year totals differ from NBS year-end totals).
+    """
+    from sim.data import load_history, load_population_outlook
+
+    totals = load_history().groupby("year")["population_10k"].sum()
+    if year - 1 in totals.index and year in totals.index:
+        return float(totals[year] / totals[year - 1] - 1.0)
+    outlook = load_population_outlook().set_index("year")["population_m"].sort_index()
+    years = [int(y) for y in outlook.index if y >= int(totals.index.max())]
+    rates = [(years[k], years[k + 1], (outlook[years[k + 1]] / outlook[years[k]]) ** (1.0 / (years[k + 1] - years[k])) - 1.0)
+             for k in range(len(years) - 1)]
+    for start, end, rate in rates:
+        if start < year <= end:
+            return float(rate)
+    if year <= rates[0][0]:
+        return float(rates[0][2])
+    return float(rates[-1][2])
