@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("pysyncon")
 
 from sim.analysis import synthetic_control as sc  # noqa: E402
+from sim.analysis import synthetic_gap  # noqa: E402
 from sim.data import load_gdp_population_panel, load_provinces  # noqa: E402
 
 TREATMENT = 2012
@@ -111,21 +112,21 @@ def test_p_value_of_an_estimate_follows_its_placebo_ratios():
 def test_model_gap_band_rule():
     panel, _ = factor_panel(0)
     result = sc.estimate("synthetic", treated="T", panel=panel)
-    zero = sc.compare_model_gap(result, {year: 0.0 for year in range(2000, 2030)})
+    zero = synthetic_gap.compare_model_gap(result, {year: 0.0 for year in range(2000, 2030)})
     assert list(zero.table.index) == list(range(TREATMENT, 2023))
     assert zero.inside and zero.share_inside == 1.0
     # the observed (injected) gap itself lies outside the chance band
     assert zero.observed_outside == 1.0
-    far = sc.compare_model_gap(result, pd.Series(EFFECT, index=range(TREATMENT, 2023)))
+    far = synthetic_gap.compare_model_gap(result, pd.Series(EFFECT, index=range(TREATMENT, 2023)))
     assert not far.inside and far.share_inside == 0.0
-    band = sc.placebo_band(result, k=5.0)
+    band = synthetic_gap.placebo_band(result, k=5.0)
     kept = (result.placebo_pre_rmspe <= 5.0 * result.pre_rmspe).sum()
     assert (band["n_placebos"] == kept).all()
     assert (band["lower"] <= band["upper"]).all()
     with pytest.raises(ValueError, match="raise k"):
-        sc.placebo_band(result, k=0.0)
+        synthetic_gap.placebo_band(result, k=0.0)
     with pytest.raises(ValueError, match="no post-treatment year"):
-        sc.compare_model_gap(result, {1990: 0.0})
+        synthetic_gap.compare_model_gap(result, {1990: 0.0})
 
 
 def test_missing_pysyncon_names_the_extra(monkeypatch):
@@ -170,7 +171,7 @@ def test_the_real_anhui_estimate_runs_and_is_finite(anhui):
     assert not result.exact_pre_fit
     text = result.summary()
     assert "Anhui" in text and "permutation p" in text and "press and company reports" in text
-    check = sc.compare_model_gap(result, {year: 0.0 for year in result.post_years})
+    check = synthetic_gap.compare_model_gap(result, {year: 0.0 for year in result.post_years})
     assert len(check.table) == len(result.post_years)
 
 

@@ -43,7 +43,7 @@ Method
     post- to pre-treatment root mean squared prediction error (RMSPE) ranks Anhui among all units,
     and ``p = rank / (number of placebos + 1)``, ties counted against Anhui.
 
-Comparing a model run with the observed band (:func:`compare_model_gap`)
+Comparing a model run with the observed band (:func:`sim.analysis.synthetic_gap.compare_model_gap`)
     Rule: the model's gap (model Anhui with its strategy minus model Anhui without, same outcome and
     units) lies inside the placebo band in a post-treatment year if it is between the 5th and 95th
     percentiles (linear interpolation) of that year's placebo gaps, counting only placebos whose
@@ -83,7 +83,7 @@ TREATMENT_YEAR_NOTE = (
 )
 """The short note on the default treatment year, repeated in :meth:`SyntheticControlResult.summary`."""
 
-_MIN_PLACEBOS = 3
+MIN_PLACEBOS = 3
 
 
 def _synth_class():
@@ -377,95 +377,3 @@ def estimate(
         placebo_gaps=placebo_gaps, placebo_pre_rmspe=pre_s, placebo_post_rmspe=post_s, placebo_ratio=ratio_s,
         rank=rank, p_value=p_value,
     )
-
-
-# --------------------------------------------------------------------------------------
-# The placebo band and a model's gap
-
-
-def placebo_band(result: SyntheticControlResult, k: float = 5.0, lower: float = 5.0,
-                 upper: float = 95.0) -> pd.DataFrame:
-    """Per year, the ``lower``-th and ``upper``-th percentiles of the placebo gaps, counting only the
-    placebos whose pre-treatment RMSPE is at most ``k`` times the treated unit's.
-
-    Returns:
-        A frame indexed by year with ``lower``, ``upper`` and ``n_placebos``.
-
-    Raises:
-        ValueError: if fewer than three placebos meet the rule (raise ``k``).
-    """
-    if not 0.0 <= lower < upper <= 100.0:
-        raise ValueError("need 0 <= lower < upper <= 100")
-    kept = result.placebo_pre_rmspe[result.placebo_pre_rmspe <= k * result.pre_rmspe].index
-    if len(kept) < _MIN_PLACEBOS:
-        raise ValueError(f"only {len(kept)} placebos have a pre-treatment RMSPE within {k} times "
-                         f"{result.treated}'s; raise k")
-    gaps = result.placebo_gaps[list(kept)].to_numpy(float)
-    return pd.DataFrame({
-        "lower": np.percentile(gaps, lower, axis=1),
-        "upper": np.percentile(gaps, upper, axis=1),
-        "n_placebos": len(kept),
-    }, index=result.placebo_gaps.index)
-
-
-@dataclass(frozen=True)
-class ModelGapCheck:
-    """Whether a model-produced gap path lies inside the observed placebo band.
-
-    Attributes:
-        table: per compared year: ``model_gap``, ``observed_gap`` (the synthetic-control estimate),
-            ``lower``, ``upper`` (the band) and ``inside``.
-        k, lower_percentile, upper_percentile: the band's rule.
-    """
-
-    table: pd.DataFrame
-    k: float
-    lower_percentile: float
-    upper_percentile: float
-
-    @property
-    def share_inside(self) -> float:
-        """Share of the compared years in which the model's gap is inside the band."""
-        return float(self.table["inside"].mean())
-
-    @property
-    def inside(self) -> bool:
-        """True if the model's gap is inside the band in every compared year."""
-        return bool(self.table["inside"].all())
-
-    @property
-    def observed_outside(self) -> float:
-        """Share of the compared years in which the observed gap itself is outside the band."""
-        t = self.table
-        return float(((t["observed_gap"] < t["lower"]) | (t["observed_gap"] > t["upper"])).mean())
-
-
-def compare_model_gap(result: SyntheticControlResult, model_gap: pd.Series | dict, k: float = 5.0,
-                      lower: float = 5.0, upper: float = 95.0) -> ModelGapCheck:
-    """Compare a model-produced gap path with the observed placebo band (rule: module docstring).
-
-    Args:
-        result: the observed estimate (with placebos).
-        model_gap: by year, the model's Anhui with its strategy minus the model's Anhui without it,
-            in the outcome's units (e.g. percentage points of relative GDP per capita).
-        k: placebos with a pre-treatment RMSPE above ``k`` times the treated unit's are left out.
-        lower, upper: the band's percentiles.
-
-    Raises:
-        ValueError: if the model's gap shares no post-treatment year with the observed panel.
-    """
-    gap = pd.Series(model_gap, dtype=float)
-    gap.index = gap.index.astype(int)
-    band = placebo_band(result, k=k, lower=lower, upper=upper)
-    years = [y for y in result.post_years if y in gap.index and np.isfinite(gap[y])]
-    if not years:
-        raise ValueError(f"the model gap has no post-treatment year in common with the observed "
-                         f"{result.post_years[0]}-{result.post_years[-1]}")
-    table = pd.DataFrame({
-        "model_gap": gap.loc[years].to_numpy(),
-        "observed_gap": result.gap.loc[years].to_numpy(),
-        "lower": band.loc[years, "lower"].to_numpy(),
-        "upper": band.loc[years, "upper"].to_numpy(),
-    }, index=pd.Index(years, name="year"))
-    table["inside"] = (table["model_gap"] >= table["lower"]) & (table["model_gap"] <= table["upper"])
-    return ModelGapCheck(table=table, k=k, lower_percentile=lower, upper_percentile=upper)
