@@ -1,4 +1,5 @@
-"""Tests for sim.experiments.batch: streaming results, seeds, executors, resume after SIGKILL, failures."""
+"""Tests for sim.experiments.batch and the runner under it: streaming results, seeds, executors, resume after
+SIGKILL, failures (injected through the pluggable evaluator), and the runner without a results folder."""
 
 from __future__ import annotations
 
@@ -12,21 +13,22 @@ import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from ensemble_helpers import FailingRuns
 from pandas.testing import assert_frame_equal
 
-from sim.experiments.batch import (
-    FAIL_RUNS_ENV,
-    Progress,
-    plan_blocks,
-    run_batch,
-    summarise_runs,
-)
+import sim.experiments.batch as batch_module
 from sim.cli import main as cli_main
+from sim.experiments.batch import ModelRecorder, run_batch
+from sim.experiments.progress import Progress
+from sim.experiments.runner import plan_blocks, run_ensemble
+from sim.experiments.spec import load_experiment
 from sim.experiments.store import TABLES, read_manifest
+from sim.experiments.summary import summarise_runs
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
@@ -176,15 +178,21 @@ def test_record_every_and_tables(tmp_path: Path) -> None:
 # Failures
 
 
+def inject_failures(monkeypatch, run_ids) -> None:
+    """``sim batch`` (in this process) runs with an evaluator that raises at ``run_ids``."""
+    monkeypatch.setattr(batch_module, "run_batch", partial(run_batch, evaluator=FailingRuns(run_ids)))
+
+
 def test_failed_runs_are_recorded_and_the_batch_goes_on(reference: Path, experiment: Path, tmp_path: Path,
                                                          monkeypatch, capsys) -> None:
-    monkeypatch.setenv(FAIL_RUNS_ENV, "2,5")
+    inject_failures(monkeypatch, {2, 5})
     out = tmp_path / "results"
     status = cli_main(["batch", str(experiment), "--serial", "--out", str(out), "--no-progress"])
     captured = capsys.readouterr()
     assert status == 1
     assert "2 of 8 run(s) failed" in captured.err
     assert "run 2 (baseline, replicate 0): RuntimeError: failure injected" in captured.err
+    assert "(at ensemble_helpers.py:" in captured.err  # where it was raised
     assert f"Results written to {out}/" in captured.out
     runs = read_sorted(out, "runs")
     assert list(runs["run_id"]) == list(range(RUNS))
@@ -205,13 +213,13 @@ def test_failed_runs_are_recorded_and_the_batch_goes_on(reference: Path, experim
 def test_fail_fast_stops_then_resume_finishes(reference: Path, experiment: Path, tmp_path: Path,
                                               monkeypatch, capsys) -> None:
     out = tmp_path / "results"
-    monkeypatch.setenv(FAIL_RUNS_ENV, "2")
+    inject_failures(monkeypatch, {2})
     status = cli_main(["batch", str(experiment), "--serial", "--fail-fast", "--out", str(out), "--no-progress"])
     err = capsys.readouterr().err
     assert status == 1 and "--fail-fast" in err and "5 run(s) not run" in err and "--resume" in err
     assert list(read_sorted(out, "runs")["run_id"]) == [0, 1, 2]
     assert read_manifest(out)["status"] == "incomplete"
-    monkeypatch.delenv(FAIL_RUNS_ENV)
+    monkeypatch.undo()
     status = cli_main(["batch", str(experiment), "--serial", "--resume", "--out", str(out), "--no-progress"])
     assert status == 1  # run 2 stays failed: it is recorded, so it is not missing
     runs = read_sorted(out, "runs")
@@ -312,10 +320,11 @@ def test_finished_models_are_released(experiment: Path, tmp_path: Path) -> None:
     import gc
     import weakref
 
-    from sim.model.agents import SimAgent
     from sim.model import RegionalGrowthModel
+    from sim.model.agents import SimAgent
+    from sim.scenario import load_scenario
 
-    mine = RegionalGrowthModel(str(TEACHING), overrides=["run.end_year=2023"])  # a user's live model
+    mine = RegionalGrowthModel(load_scenario(TEACHING).with_values({"run.end_year": 2023}))  # a user's live model
     existing = {id(obj) for obj in gc.get_objects() if isinstance(obj, RegionalGrowthModel)}
     run_batch(experiment, executor="serial", out=tmp_path / "results", progress=False)
     assert mine in SimAgent._ids
@@ -366,3 +375,30 @@ def test_progress_plain_lines() -> None:
     progress.update(5)
     progress.close()
     assert re.fullmatch(r"\[10/10\] 100 % [0-9.]+ runs/s done in \d+ s\n", quiet.getvalue())
+
+
+# --------------------------------------------------------------------------------------
+# The runner without a results folder
+
+
+def test_runner_in_memory_gives_the_batch_tables(reference: Path, experiment: Path) -> None:
+    """The batch's run list and recorder run serially, in memory: the same tables, nothing written."""
+    exp = load_experiment(experiment)
+    result = run_ensemble(exp.run_list, ModelRecorder.for_experiment(exp))
+    assert result.folder is None and result.manifest is None
+    assert result.runs_run == result.runs_done == RUNS and result.runs_failed == 0
+    assert [unit for unit, _status, _error in result.outcomes] == list(range(RUNS))
+    for table in TABLES:
+        frame = result.tables[table].sort_values(SORT_KEYS[table], kind="stable").reset_index(drop=True)
+        assert_frame_equal(frame, read_sorted(reference, table), obj=table)
+
+
+def test_runner_in_memory_records_failures(experiment: Path) -> None:
+    exp = load_experiment(experiment)
+    recorder = ModelRecorder.for_experiment(exp, evaluator=FailingRuns({1}))
+    result = run_ensemble(exp.run_list, recorder, fail_fast=True, runs_per_part=2)
+    assert result.stopped and result.runs_run == 2 and result.runs_failed == 1
+    runs = result.tables["runs"]
+    assert list(runs["status"]) == ["ok", "failed"]
+    assert runs.loc[1, "error"].startswith("RuntimeError: failure injected")
+    assert set(result.tables["national"]["run_id"]) == {0}

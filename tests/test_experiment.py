@@ -1,4 +1,5 @@
-"""Tests for sim.experiments.spec: the experiment schema, loading, the run list, errors and seeds."""
+"""Tests for sim.experiments.spec and sim.experiments.runlist: the experiment schema, loading, the run list,
+errors and seeds."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.experiments.batch import run_seed
 from sim.cli import main as cli_main
 from sim.errors import ExperimentError, ScenarioError
-from sim.experiments.spec import column_name, iter_points, load_experiment
+from sim.experiments.runlist import DesignRunList, column_name, run_seed
+from sim.experiments.spec import load_experiment
+from sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -68,23 +70,32 @@ def test_run_list_size_and_order(tmp_path: Path, scenario_dir: Path) -> None:
     assert experiment.n_points == 6
     assert experiment.runs_total == 2 * 6 * 2
     # scenario-major, then sweep point (last key fastest), then replicate
-    specs = [experiment.run_spec(i) for i in range(experiment.runs_total)]
-    assert [(s.scenario_index, s.point_index, s.replicate) for s in specs] == [
+    runs = experiment.run_list
+    assert len(runs) == experiment.runs_total
+    rows = list(runs)
+    assert [run.run_id for run in rows] == list(range(24))
+    assert [(r.scenario_index, r.point % 6, r.replicate) for r in rows] == [
         (sc, p, r) for sc in range(2) for p in range(6) for r in range(2)]
-    assert [experiment.point(p) for p in range(6)] == list(iter_points(experiment))
-    assert experiment.point(0) == {"migration.graduate_mobility": 0.2, "investment.rd_intensity_target": 2.8}
-    assert experiment.point(1) == {"migration.graduate_mobility": 0.2, "investment.rd_intensity_target": 3.2}
-    assert experiment.point(3) == {"migration.graduate_mobility": 0.6, "investment.rd_intensity_target": 2.8}
-    labels = experiment.labels(specs[-1])
-    assert labels == {"scenario": "beta", "replicate": 1, "migration__graduate_mobility": 0.6,
-                      "investment__rd_intensity_target": 3.6}
+    assert [r.scenario.name for r in rows] == ["alpha"] * 12 + ["beta"] * 12
+    mobility = [0.2, 0.6]
+    target = [2.8, 3.2, 3.6]
+    assert [rows[2 * p].values for p in range(6)] == [
+        {"migration.graduate_mobility": m, "investment.rd_intensity_target": t} for m in mobility for t in target]
+    assert rows[2].values == {"migration.graduate_mobility": 0.2, "investment.rd_intensity_target": 3.2}
+    assert rows[6].values == {"migration.graduate_mobility": 0.6, "investment.rd_intensity_target": 2.8}
+    # run i is seeded with child i of the root seed
+    assert [(r.seed.entropy, r.seed.spawn_key) for r in rows] == [(99, (i,)) for i in range(24)]
+    assert runs.labels(rows[-1]) == {"scenario": "beta", "replicate": 1, "migration__graduate_mobility": 0.6,
+                                     "investment__rd_intensity_target": 3.6}
+    assert [r.run_id for r in runs.runs_of_point(3)] == [6, 7]
     with pytest.raises(IndexError):
-        experiment.run_spec(experiment.runs_total)
+        runs[experiment.runs_total]
 
 
 def test_set_and_sweep_reach_the_scenario(tmp_path: Path, scenario_dir: Path) -> None:
     experiment = load_experiment(experiment_file(tmp_path, GOOD), overrides=["economy.savings_rate=0.3"])
-    scenario = experiment.scenario_for(1, 5)
+    runs = experiment.run_list
+    scenario = runs.scenario_for(runs[23])  # beta, last sweep point
     assert scenario.name == "beta"
     assert scenario.run.end_year == 2024  # [set]
     assert scenario.economy.savings_rate == 0.3  # --set
@@ -143,6 +154,23 @@ def test_run_seeds_are_the_spawned_children_in_order() -> None:
         np.testing.assert_array_equal(seed.generate_state(8), children[i].generate_state(8))
     states = {tuple(run_seed(12345, i).generate_state(4)) for i in range(200)}
     assert len(states) == 200
+
+
+def test_design_run_list_uses_common_random_numbers() -> None:
+    base = load_scenario(SCENARIOS / "teaching_synthetic.toml")
+    design = np.array([[0.01, 2.7], [0.03, 2.2]])
+    runs = DesignRunList.build(design, ["economy.catch_up_rate", "imitation.neighbour_peers"], base, replicates=3,
+                               seed=5)
+    assert len(runs) == 6 and runs.n_points == 2
+    rows = list(runs)
+    assert [(r.point, r.replicate) for r in rows] == [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2)]
+    # replicate r of every point gets child r of the root seed
+    assert [r.seed.spawn_key for r in rows] == [(0,), (1,), (2,)] * 2
+    assert rows[4].values == {"economy.catch_up_rate": 0.03, "imitation.neighbour_peers": 2.2}
+    # the values are set with Scenario.with_values; integer keys are rounded
+    scenario = runs.scenario_for(rows[4])
+    assert scenario.economy.catch_up_rate == 0.03 and scenario.imitation.neighbour_peers == 2
+    assert base.economy.catch_up_rate != 0.03  # the base is unchanged
 
 
 # --------------------------------------------------------------------------------------

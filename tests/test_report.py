@@ -17,22 +17,21 @@ import pytest
 from numpy.testing import assert_allclose
 
 from sim.errors import ResultsError
+from sim.experiments.single import simulate
+from sim.experiments.store import provenance, write_manifest, write_part
 from sim.report import build_report, load_report_data, scenario_colours
-from sim.report.tables import (
+from sim.report.statistics import (
     BOOTSTRAP_SEED,
     benjamini_hochberg,
     bootstrap_difference,
-    comparison_table,
-    end_year_table,
     holm_adjust,
     mean_interval,
     rank_test,
     replicates_needed,
     smallest_rank_p,
 )
-from sim.experiments.single import simulate
+from sim.report.tables import comparison_table, end_year_table
 from sim.scenario import Scenario, load_scenario
-from sim.experiments.store import provenance, write_manifest, write_part
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.toml"

@@ -12,25 +12,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from ensemble_helpers import ISHIGAMI, FailingPoints, IshigamiEvaluator, ishigami_indices
 from numpy.testing import assert_allclose, assert_array_equal
 
-from sim.cli import main
-from sim.errors import ExperimentError, ResultsError
 from sim.analysis.sensitivity import (
     NATIONAL_OUTPUTS,
-    IshigamiEvaluator,
     ModelEvaluator,
     SensitivitySpec,
     analyse,
-    ishigami_indices,
-    load_sensitivity,
     read_outputs,
     run_sensitivity,
 )
+from sim.analysis.sensitivity_files import load_sensitivity
+from sim.cli import main
+from sim.errors import ExperimentError, ResultsError
 
 ROOT = Path(__file__).resolve().parent.parent
 PI = math.pi
-ISHIGAMI = (("x1", -PI, PI), ("x2", -PI, PI), ("x3", -PI, PI))
 
 
 def ishigami_spec(samples: int = 1024, method: str = "sobol", seed: int = 7) -> SensitivitySpec:
@@ -54,7 +52,7 @@ def test_ishigami_analytic_indices_match_the_literature() -> None:
     known = ishigami_indices()
     assert_allclose(known["S1"], [0.3139, 0.4424, 0.0], atol=1e-4)
     assert_allclose(known["ST"], [0.5576, 0.4424, 0.2437], atol=1e-4)
-    assert IshigamiEvaluator()({"x1": PI / 2, "x2": PI / 2, "x3": 1.0}, 0)["y"] == pytest.approx(1 + 7 + 0.1)
+    assert IshigamiEvaluator().value(PI / 2, PI / 2, 1.0) == pytest.approx(1 + 7 + 0.1)
 
 
 def test_sobol_on_ishigami_through_the_batch_path(tmp_path: Path) -> None:
@@ -74,8 +72,7 @@ def test_sobol_on_ishigami_through_the_batch_path(tmp_path: Path) -> None:
     assert_allclose(design[["x1", "x2", "x3"]].to_numpy(), result.design)
     runs = pd.read_parquet(folder / "runs").sort_values("run_id")
     assert list(runs["run_id"]) == list(range(spec.runs_total))
-    assert_allclose(runs["y"], [IshigamiEvaluator()(dict(zip(("x1", "x2", "x3"), row, strict=True)), 0)["y"]
-                                for row in result.design])
+    assert_allclose(runs["y"], [IshigamiEvaluator().value(*row) for row in result.design])
     assert (folder / "indices.csv").is_file() and (folder / "figures" / "sensitivity_indices.png").is_file()
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["kind"] == "sensitivity" and manifest["status"] == "complete"
@@ -137,16 +134,19 @@ def test_resume_runs_only_the_missing_runs(tmp_path: Path) -> None:
         run_sensitivity(other, IshigamiEvaluator(), out=out, executor="serial", resume=True)
 
 
-class _Failing(IshigamiEvaluator):
-    def __call__(self, values, run_id):
-        if run_id == 5:
-            raise RuntimeError("boom")
-        return super().__call__(values, run_id)
+def test_in_memory_without_a_folder_matches_the_folder(tmp_path: Path) -> None:
+    spec = ishigami_spec(64)
+    folder = run_sensitivity(spec, IshigamiEvaluator(), out=tmp_path / "folder", executor="serial", figures=False)
+    memory = run_sensitivity(spec, IshigamiEvaluator())
+    assert memory.folder is None and memory.runs_run == spec.runs_total
+    assert_array_equal(folder.outputs["y"], memory.outputs["y"])
+    pd.testing.assert_frame_equal(folder.indices, memory.indices)
 
 
 def test_a_failed_run_is_recorded_and_blocks_the_analysis(tmp_path: Path) -> None:
     spec = ishigami_spec(8)
-    result = run_sensitivity(spec, _Failing(), out=tmp_path / "failing", executor="serial")
+    result = run_sensitivity(spec, FailingPoints(IshigamiEvaluator(), {5}), out=tmp_path / "failing",
+                             executor="serial")
     assert list(result.failed["run_id"]) == [5]
     assert "RuntimeError: boom" in result.failed["error"].iloc[0]
     assert result.indices.empty
@@ -174,8 +174,9 @@ def test_spec_validation() -> None:
 
 def test_national_outputs_are_the_national_table_columns() -> None:
     from sim.model import RegionalGrowthModel
+    from sim.scenario import Scenario
 
-    model = RegionalGrowthModel(None, overrides=["run.end_year=2023"]).run()
+    model = RegionalGrowthModel(Scenario().with_values({"run.end_year": 2023})).run()
     assert set(NATIONAL_OUTPUTS) == set(model.national_frame().columns) - {"year"}
 
 
@@ -185,7 +186,9 @@ def test_model_sensitivity_at_small_n(tmp_path: Path) -> None:
     spec, evaluator, experiment = load_sensitivity(path, method="sobol", samples=8)
     assert isinstance(evaluator, ModelEvaluator)
     assert spec.parameters == (("economy.catch_up_rate", 0.0, 0.05), ("research.returns_to_scale", 0.6, 1.1))
-    result = run_sensitivity(spec, evaluator, out=tmp_path / "model", executor="serial")
+    scenario = experiment.scenarios[0]
+    result = run_sensitivity(spec, evaluator, scenario=scenario, replicates=experiment.replicates,
+                             out=tmp_path / "model", executor="serial")
     assert result.runs_run == 8 * 4
     got = result.indices.set_index(["outcome", "parameter"])
     assert set(got.index.get_level_values("outcome")) == {"gini", "theil_between_region", "gdp_cny_bn",
@@ -196,12 +199,14 @@ def test_model_sensitivity_at_small_n(tmp_path: Path) -> None:
     assert got.loc[("gdp_cny_bn", "research.returns_to_scale"), "ST"] == pytest.approx(0.0, abs=1e-12)
     assert got.loc[("gini", "economy.catch_up_rate"), "ST"] > 0.5
     assert got.loc[("interior_research_share", "research.returns_to_scale"), "ST"] > 0
-    # each run is the model with the row's values set
+    # each run is the model with the row's values set (Scenario.with_values), seeded with the run's seed
     row = dict(zip(spec.names, result.design[3], strict=True))
-    scenario = evaluator.scenario_for(row)
-    assert scenario.economy.catch_up_rate == pytest.approx(row["economy.catch_up_rate"])
-    assert scenario.run.end_year == 2026
-    assert evaluator(row, 3)["gini"] == pytest.approx(result.outputs["gini"][3])
+    (run,) = result.runs.runs_of_point(3)
+    assert run.values == row and run.seed.spawn_key == (0,)  # common random numbers
+    point_scenario = result.runs.scenario_for(run)
+    assert point_scenario.economy.catch_up_rate == row["economy.catch_up_rate"]
+    assert point_scenario.run.end_year == 2026
+    assert evaluator(run, point_scenario)["gini"] == result.outputs["gini"][3]
 
 
 def test_load_sensitivity_errors(tmp_path: Path) -> None:

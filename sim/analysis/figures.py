@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.plotting import BLACK, BLUE, DPI, FIGURE_STYLE, GREY, ORANGE, VERMILLION, short_name
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -35,19 +37,16 @@ __all__ = [
     "write_validation_figures",
 ]
 
-DPI = 150
-STYLE: dict[str, object] = {
-    "font.size": 9, "axes.titlesize": 10, "axes.titleweight": "bold", "axes.labelsize": 9,
-    "axes.spines.top": False, "axes.spines.right": False, "axes.grid": True, "grid.alpha": 0.3,
-    "legend.fontsize": 8, "legend.frameon": False, "xtick.labelsize": 8, "ytick.labelsize": 8,
-    "savefig.dpi": DPI,
-}
-MODEL = "#0072B2"
-OBSERVED = "#000000"
-NATIONAL = "#999999"
-BETA = "#E69F00"
-FIRST_ORDER = "#0072B2"
-TOTAL_ORDER = "#D55E00"
+STYLE: dict[str, object] = {**FIGURE_STYLE, "legend.fontsize": 8}
+"""The report's figure style (:data:`sim.plotting.FIGURE_STYLE`), with smaller legends."""
+
+# series colours: the Okabe-Ito palette of sim.plotting, as in the report
+MODEL = BLUE
+OBSERVED = BLACK
+NATIONAL = GREY
+BETA = ORANGE
+FIRST_ORDER = BLUE
+TOTAL_ORDER = VERMILLION
 
 CAPTIONS: dict[str, tuple[str, str]] = {
     "validation_growth.png": (
@@ -71,10 +70,6 @@ CAPTIONS: dict[str, tuple[str, str]] = {
 }
 
 
-def _short(name: str) -> str:
-    return {"Inner Mongolia": "Inn. Mongolia", "Heilongjiang": "Heilongj."}.get(name, name)
-
-
 def figure_growth(provinces: pd.DataFrame, windows: tuple[str, ...] = ("calibration", "validation")) -> Figure:
     """Simulated against observed relative growth of GDP per capita, one panel per window."""
     windows = tuple(w for w in windows if w in set(provinces["window"]))
@@ -93,7 +88,7 @@ def figure_growth(provinces: pd.DataFrame, windows: tuple[str, ...] = ("calibrat
             ax.scatter(obs, sim, s=22, color=MODEL, label="model", zorder=3)
             worst = np.argsort(-np.abs(obs))[:8]
             for i in worst:
-                ax.annotate(_short(str(rows["province"].iloc[i])), (obs[i], sim[i]), fontsize=7,
+                ax.annotate(short_name(str(rows["province"].iloc[i])), (obs[i], sim[i]), fontsize=7,
                             xytext=(3, 3), textcoords="offset points")
             ax.set_xlim(-lim, lim)
             ax.set_ylim(-lim, lim)

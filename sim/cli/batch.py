@@ -37,8 +37,10 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the batch; print the summary and where the results are. Exit 1 when a run failed."""
-    from sim.experiments.batch import WorkerLost, check_folder, default_folder, format_summary, run_batch
+    from sim.experiments.batch import check_folder, default_folder, run_batch
+    from sim.experiments.runner import WorkerLost
     from sim.experiments.spec import load_experiment
+    from sim.experiments.summary import format_summary
 
     if args.workers is not None and args.workers < 0:
         raise SimError(f"--workers: expected 0 (all cores) or more, got {args.workers}")

@@ -39,7 +39,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Load the experiment, run the design, print the indices."""
-    from sim.analysis.sensitivity import check_method, format_indices, load_sensitivity, run_sensitivity
+    from sim.analysis.sensitivity import check_method, format_indices, run_sensitivity
+    from sim.analysis.sensitivity_files import load_sensitivity
+    from sim.experiments.executors import ExecutorChoice
 
     method = check_method(args.method) if args.method is not None else None
     if args.samples < 0:
@@ -51,20 +53,15 @@ def main(args: argparse.Namespace) -> int:
                                                    samples=args.samples, outputs=outputs)
     method = spec.method
     config = experiment.spec.executor
-    if args.dask is not None:
-        kind, address = "dask", args.dask
-    elif args.serial:
-        kind, address = "serial", config.address
-    elif args.workers is not None:
-        kind, address = "process", config.address
-    else:
-        kind, address = config.kind, config.address
-    workers = config.workers if args.workers is None else args.workers
+    choice = ExecutorChoice.pick(config.kind, config.workers, config.address, workers=args.workers, dask=args.dask,
+                                 executor="serial" if args.serial else None)
     out = args.out or Path("results") / f"sensitivity-{spec.name}-{method}"
+    scenario = experiment.scenarios[0]
     print(f"{method.capitalize()} analysis of {len(spec.parameters)} parameters on scenario "
-          f"{experiment.scenarios[0].name!r} ({experiment.scenarios[0].run.start_year}-"
-          f"{experiment.scenarios[0].run.end_year}): {spec.runs_total} runs x {evaluator.replicates} seed(s)")
-    result = run_sensitivity(spec, evaluator, out=out, executor=kind, workers=workers or None, address=address,
+          f"{scenario.name!r} ({scenario.run.start_year}-{scenario.run.end_year}): "
+          f"{spec.runs_total} runs x {experiment.replicates} seed(s)")
+    result = run_sensitivity(spec, evaluator, scenario=scenario, replicates=experiment.replicates, out=out,
+                             executor=choice.kind, workers=choice.workers or None, address=choice.address,
                              resume=args.resume, progress=not args.no_progress,
                              manifest_extra={"experiment_file": str(args.experiment),
                                              "experiment": experiment.to_json(),

@@ -16,6 +16,7 @@ part that is read as data (readers skip names starting with ``.`` or ``_``).
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 from datetime import UTC, datetime
@@ -25,6 +26,8 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ResultsError
+
+log = logging.getLogger(__name__)
 
 TABLES: tuple[str, ...] = ("runs", "national", "province", "events")
 MANIFEST = "manifest.json"
@@ -112,6 +115,72 @@ def part_ids(folder: str | Path, table: str) -> set[str]:
     return {p.name[len("part-"):-len(".parquet")] for p in directory.glob("part-*.parquet")}
 
 
+def done_runs(folder: str | Path) -> set[int]:
+    """Ids of the runs that have a row in ``runs`` (done, whether ok or failed)."""
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    done: set[int] = set()
+    for part in sorted(part_ids(folder, "runs")):
+        table = pq.read_table(folder / "runs" / f"part-{part}.parquet", columns=["run_id"])
+        done.update(int(v) for v in table.column("run_id").to_numpy())
+    return done
+
+
+def clean_partial(folder: str | Path, tables: tuple[str, ...] = TABLES) -> int:
+    """Remove temporary files and data parts whose ``runs`` part is missing; returns how many.
+
+    A block's data parts are written before its ``runs`` part: data parts without one are left by a
+    crash between the two writes.
+    """
+    folder = Path(folder)
+    committed = part_ids(folder, "runs")
+    removed = 0
+    for table in dict.fromkeys(("runs", *tables)):
+        directory = folder / table
+        if not directory.is_dir():
+            continue
+        for path in directory.iterdir():
+            orphan = path.name.startswith(".part-") or (
+                table != "runs" and path.name.startswith("part-") and path.name.endswith(".parquet")
+                and path.name[len("part-"):-len(".parquet")] not in committed)
+            if orphan:
+                path.unlink()
+                removed += 1
+    for path in folder.glob(".manifest.json.tmp-*"):
+        path.unlink()
+    return removed
+
+
+def count_runs(folder: str | Path) -> tuple[int, int]:
+    """Rows of the ``runs`` table and how many of them failed (reads only the ``status`` column)."""
+    import pyarrow.parquet as pq
+
+    folder = Path(folder)
+    done = failed = 0
+    for part in sorted(part_ids(folder, "runs")):
+        status = pq.read_table(folder / "runs" / f"part-{part}.parquet", columns=["status"]).column("status")
+        done += len(status)
+        failed += sum(value != "ok" for value in status.to_pylist())
+    return done, failed
+
+
+def finish_manifest(folder: str | Path, manifest: dict[str, Any], status: str, runs_ok: int | None = None,
+                    runs_failed: int | None = None) -> None:
+    """Record the end of a session in ``manifest.json`` (when the folder has one): status, time, counts."""
+    folder = Path(folder)
+    if not (folder / MANIFEST).exists():
+        return
+    manifest["status"] = status
+    manifest["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    if runs_ok is not None:
+        manifest["runs_ok"], manifest["runs_failed"] = runs_ok, runs_failed
+    try:
+        write_manifest(folder, manifest)
+    except OSError:  # pragma: no cover - the folder went away
+        log.warning("could not update %s/%s", folder, MANIFEST)
+
+
 def read_table(folder: str | Path, table: str) -> pd.DataFrame:
     """Every part of ``table`` as one DataFrame (empty when there is none)."""
     directory = Path(folder) / table
@@ -147,14 +216,17 @@ def git_commit() -> str:
 def provenance() -> dict[str, Any]:
     """Versions, git commit and time, for manifests."""
     import platform
+    from importlib.metadata import PackageNotFoundError, version
 
     import mesa
     import numpy
 
-    import sim
-
+    try:
+        package_version = version("sim-regional-growth")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree that was never installed
+        package_version = "unknown"
     return {
-        "package_version": sim.__version__,
+        "package_version": package_version,
         "git_commit": git_commit(),
         "python": platform.python_version(),
         "mesa": mesa.__version__,

@@ -1,16 +1,9 @@
-"""Statistics and tables of a report: end-year metrics per scenario and each strategy against baseline.
+"""Tables of a report: end-year metrics per scenario, each scenario against baseline, events.
 
-The statistics are pure functions of arrays, each tested against hand-computed values:
-
-* :func:`mean_interval`: the mean and its 95 % confidence interval (Student t) across replicates;
-* :func:`bootstrap_difference`: the difference of two means and its percentile-bootstrap interval,
-  drawn from a fixed seed so that a report is the same every time it is built;
-* :func:`rank_test`: the two-sided Mann-Whitney U test (:func:`scipy.stats.mannwhitneyu`);
-* :func:`holm_adjust`: the Holm-Bonferroni correction for multiple comparisons (and
-  :func:`benjamini_hochberg` for the false discovery rate, offered but not used by the report).
-
-The table builders take a :class:`~sim.report.ReportData` and return tidy DataFrames; the HTML and
-Markdown writers format them with :func:`format_end_year` and :func:`format_comparison`.
+The table builders take a :class:`~sim.report.data.ReportData` and return tidy DataFrames (the
+statistics are :mod:`sim.report.statistics`); the HTML and Markdown writers format them with
+:func:`format_end_year` and :func:`format_comparison`. :data:`METRICS` says how every national
+metric is shown (label, unit, scale, decimals).
 """
 
 from __future__ import annotations
@@ -20,24 +13,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from numpy.typing import ArrayLike
-from scipy import stats
+
+from sim.report.statistics import bootstrap_difference, holm_adjust, mean_interval, rank_test
 
 if TYPE_CHECKING:
-    from sim.report import ReportData
-
-LEVEL = 0.95
-"""Coverage of every interval in a report."""
-
-BOOTSTRAP_RESAMPLES = 10_000
-"""Bootstrap resamples per difference."""
-
-BOOTSTRAP_SEED = 20_240_605
-"""Seed of every bootstrap: each comparison draws from its own generator seeded with this."""
-
-CORRECTION = "Holm-Bonferroni"
-"""The multiple-comparison correction applied to the rank tests of the comparison table."""
-
+    from sim.report.data import ReportData
 
 @dataclass(frozen=True)
 class Metric:
@@ -83,6 +63,7 @@ METRICS: dict[str, Metric] = {m.column: m for m in (
 )}
 """Every metric a report can show, by column name."""
 
+
 END_YEAR_METRICS: tuple[str, ...] = (
     "gini", "theil", "theil_between_region", "cv", "coast_interior_ratio", "gdp_cny_bn",
     "gdp_per_capita_cny", "research_output", "interior_research_share", "interior_in_top20",
@@ -90,160 +71,12 @@ END_YEAR_METRICS: tuple[str, ...] = (
 )
 """Rows of the end-year table."""
 
+
 COMPARISON_METRICS: tuple[str, ...] = (
     "gini", "theil", "coast_interior_ratio", "gdp_cny_bn", "research_output", "interior_research_share",
     "high_tech_share",
 )
 """Metrics compared against the reference scenario (one test each, all corrected together)."""
-
-
-# --------------------------------------------------------------------------------------------------
-# statistics
-
-
-@dataclass(frozen=True)
-class Interval:
-    """An estimate with its interval.
-
-    Attributes:
-        estimate: the point estimate (a mean, or a difference of means).
-        low, high: the interval's bounds (NaN when it cannot be computed, e.g. from one value).
-        n: the number of values the estimate is based on (for a difference: the smaller sample).
-    """
-
-    estimate: float
-    low: float
-    high: float
-    n: int
-
-
-def _values(values: ArrayLike, name: str) -> np.ndarray:
-    array = np.asarray(values, dtype=float).ravel()
-    array = array[np.isfinite(array)]
-    if array.size == 0:
-        raise ValueError(f"{name}: expected at least one finite value")
-    return array
-
-
-def _check_level(level: float) -> None:
-    if not 0.0 < level < 1.0:
-        raise ValueError(f"level: expected a number in (0, 1), got {level}")
-
-
-def mean_interval(values: ArrayLike, level: float = LEVEL) -> Interval:
-    """``mean_interval(values)`` -> the mean and its Student-t confidence interval.
-
-    The interval is mean +/- t(1 - (1 - level) / 2, n - 1) * s / sqrt(n), s the sample standard
-    deviation. NaN values are ignored; with one value the bounds are NaN.
-
-    Raises:
-        ValueError: when there is no finite value or ``level`` is not in (0, 1).
-    """
-    _check_level(level)
-    x = _values(values, "values")
-    n = x.size
-    mean = float(x.mean())
-    if n < 2:
-        return Interval(mean, float("nan"), float("nan"), n)
-    half = float(stats.t.ppf(0.5 + level / 2.0, n - 1) * x.std(ddof=1) / np.sqrt(n))
-    return Interval(mean, mean - half, mean + half, n)
-
-
-def bootstrap_difference(sample: ArrayLike, reference: ArrayLike, *, level: float = LEVEL,
-                         resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> Interval:
-    """``bootstrap_difference(a, b)`` -> mean(a) - mean(b) with its percentile-bootstrap interval.
-
-    Each resample draws ``len(a)`` values of ``a`` and ``len(b)`` values of ``b`` with replacement,
-    independently; the interval is the (1 - level) / 2 and (1 + level) / 2 quantiles of the
-    resampled differences. The generator is ``numpy.random.default_rng(seed)``, so the same input
-    always gives the same interval.
-
-    Raises:
-        ValueError: when a sample has no finite value, ``resamples < 1`` or ``level`` is not in (0, 1).
-    """
-    _check_level(level)
-    if resamples < 1:
-        raise ValueError(f"resamples: expected a positive integer, got {resamples}")
-    a = _values(sample, "sample")
-    b = _values(reference, "reference")
-    difference = float(a.mean() - b.mean())
-    rng = np.random.default_rng(seed)
-    means_a = a[rng.integers(0, a.size, size=(resamples, a.size))].mean(axis=1)
-    means_b = b[rng.integers(0, b.size, size=(resamples, b.size))].mean(axis=1)
-    low, high = np.quantile(means_a - means_b, [0.5 - level / 2.0, 0.5 + level / 2.0])
-    return Interval(difference, float(low), float(high), int(min(a.size, b.size)))
-
-
-def rank_test(sample: ArrayLike, reference: ArrayLike) -> float:
-    """``rank_test(a, b)`` -> the two-sided p-value of the Mann-Whitney U test.
-
-    Exact for small samples without ties, the normal approximation otherwise (scipy's
-    ``method="auto"``). When every value of both samples is the same the samples cannot be told
-    apart and the p-value is 1.
-
-    Raises:
-        ValueError: when a sample has no finite value.
-    """
-    a = _values(sample, "sample")
-    b = _values(reference, "reference")
-    both = np.concatenate([a, b])
-    if np.all(both == both[0]):
-        return 1.0
-    return float(stats.mannwhitneyu(a, b, alternative="two-sided", method="auto").pvalue)
-
-
-def holm_adjust(pvalues: ArrayLike) -> np.ndarray:
-    """``holm_adjust(p)`` -> Holm-Bonferroni adjusted p-values, in the input order.
-
-    Sorted ascending, the k-th smallest of m p-values (k from 0) becomes
-    max over j <= k of min(1, (m - j) p_(j)). NaN values are left NaN and do not count in m.
-    """
-    p = np.asarray(pvalues, dtype=float).ravel()
-    out = np.full(p.shape, np.nan)
-    valid = np.flatnonzero(np.isfinite(p))
-    m = valid.size
-    if m == 0:
-        return out
-    order = valid[np.argsort(p[valid], kind="stable")]
-    scaled = (m - np.arange(m)) * p[order]
-    out[order] = np.minimum(1.0, np.maximum.accumulate(scaled))
-    return out
-
-
-def benjamini_hochberg(pvalues: ArrayLike) -> np.ndarray:
-    """``benjamini_hochberg(p)`` -> Benjamini-Hochberg adjusted p-values (q-values), input order.
-
-    Sorted ascending, the k-th smallest (k from 1) becomes min over j >= k of min(1, m p_(j) / j).
-    NaN values are left NaN and do not count in m.
-    """
-    p = np.asarray(pvalues, dtype=float).ravel()
-    out = np.full(p.shape, np.nan)
-    valid = np.flatnonzero(np.isfinite(p))
-    m = valid.size
-    if m == 0:
-        return out
-    order = valid[np.argsort(p[valid], kind="stable")]
-    scaled = m * p[order] / np.arange(1, m + 1)
-    out[order] = np.minimum(1.0, np.minimum.accumulate(scaled[::-1])[::-1])
-    return out
-
-
-def smallest_rank_p(n_sample: int, n_reference: int) -> float:
-    """The smallest two-sided exact Mann-Whitney p-value two samples of these sizes can reach."""
-    from math import comb
-
-    if n_sample < 1 or n_reference < 1:
-        return float("nan")
-    return min(1.0, 2.0 / comb(n_sample + n_reference, n_sample))
-
-
-def replicates_needed(tests: int, alpha: float = 0.05, limit: int = 1000) -> int:
-    """The fewest replicates per group (equal sizes) for which the smallest exact rank-test p-value,
-    Holm-corrected over ``tests`` tests, can fall below ``alpha``."""
-    for n in range(1, limit + 1):
-        if smallest_rank_p(n, n) * max(tests, 1) < alpha:
-            return n
-    return limit
 
 
 # --------------------------------------------------------------------------------------------------
@@ -340,7 +173,8 @@ def events_table(data: ReportData) -> pd.DataFrame:
 # formatting
 
 
-def _number(value: float, decimals: int) -> str:
+def format_number(value: float, decimals: int) -> str:
+    """``1,234.5`` with a true minus sign; ``–`` for a missing value."""
     if value is None or not np.isfinite(value):
         return "–"
     return f"{value:,.{decimals}f}".replace("-", "−")
@@ -349,8 +183,8 @@ def _number(value: float, decimals: int) -> str:
 def format_interval(mean: float, low: float, high: float, decimals: int) -> str:
     """``"1.234 [1.100, 1.300]"``, or the mean alone when the interval is undefined."""
     if not (np.isfinite(low) and np.isfinite(high)):
-        return _number(mean, decimals)
-    return f"{_number(mean, decimals)} [{_number(low, decimals)}, {_number(high, decimals)}]"
+        return format_number(mean, decimals)
+    return f"{format_number(mean, decimals)} [{format_number(low, decimals)}, {format_number(high, decimals)}]"
 
 
 def format_relative(share: float) -> str:
@@ -399,16 +233,16 @@ def format_comparison(table: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         metric = METRICS[row.metric]
         d = metric.decimals
         dd = d + 1 if d >= 3 else d  # differences of indices are small: one more digit
-        signed = _number(row.difference, dd)
+        signed = format_number(row.difference, dd)
         if np.isfinite(row.difference) and row.difference > 0:
             signed = "+" + signed
         relative = format_relative(row.relative)
         rows.append({
             "scenario": row.group,
             "metric": metric.short or metric.heading,
-            "baseline mean": _number(row.reference_mean, d),
-            "scenario mean": _number(row.mean, d),
-            "difference [95 % bootstrap interval]": f"{signed} [{_number(row.low, dd)}, {_number(row.high, dd)}]",
+            "baseline mean": format_number(row.reference_mean, d),
+            "scenario mean": format_number(row.mean, d),
+            "difference [95 % bootstrap interval]": f"{signed} [{format_number(row.low, dd)}, {format_number(row.high, dd)}]",
             "relative": relative,
             "p (Mann-Whitney)": format_p(row.p_value),
             "p (Holm)": format_p(row.p_adjusted),

@@ -1,0 +1,209 @@
+"""What the report's pages say, shared by ``report.html`` and ``report.md``.
+
+Both pages are built from one :class:`ReportContext` and have the same sections in the same
+order: at a glance, about these results (runs present, provenance), the figures by theme, the
+tables, methods, runs and seeds. This module holds the content as plain text and rows;
+:mod:`sim.report.html` and :mod:`sim.report.markdown` lay it out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.report.figures_common import SECTIONS, FigureFile
+from sim.report.statistics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CORRECTION, replicates_needed, smallest_rank_p
+from sim.report.tables import METRICS, format_number, format_relative
+
+if TYPE_CHECKING:
+    from sim.report.data import ReportData
+
+GLANCE_METRICS: tuple[str, ...] = ("gini", "gdp_cny_bn", "research_output", "interior_research_share")
+"""Columns of the at-a-glance table (level and, where there is a reference, the relative difference)."""
+
+
+SEED_ROWS_MAX = 2000
+"""At most this many runs are listed in the runs-and-seeds appendix."""
+
+
+@dataclass
+class ReportContext:
+    """Everything a page needs."""
+
+    data: ReportData
+    figures: list[FigureFile]
+    end_year: pd.DataFrame
+    comparison: pd.DataFrame
+    events: pd.DataFrame
+
+
+def report_title(ctx: ReportContext) -> str:
+    return f"Report: {ctx.data.provenance['experiment']}"
+
+
+def report_years(ctx: ReportContext) -> str:
+    years = ctx.data.national["year"]
+    return f"{int(years.min())}-{int(years.max())}"
+
+
+def report_subtitle(ctx: ReportContext) -> str:
+    p = ctx.data.provenance
+    kind = "experiment" if p["kind"] == "batch" else "single run"
+    text = (f"{kind.capitalize()} of {len(ctx.data.groups)} scenario(s), {report_years(ctx)}; "
+            f"{ctx.data.completeness.summary()}.")
+    if p.get("description"):
+        text = f"{p['description']}. {text}"
+    return text
+
+
+def glance_rows(ctx: ReportContext) -> tuple[list[str], list[list[tuple[str, str]]]]:
+    """Header and rows (cell text, css class) of the at-a-glance table."""
+    data = ctx.data
+    end = ctx.end_year.set_index(["group", "metric"]) if not ctx.end_year.empty else pd.DataFrame()
+    comp = ctx.comparison.set_index(["group", "metric"]) if not ctx.comparison.empty else pd.DataFrame()
+    metrics = [m for m in GLANCE_METRICS if not end.empty and m in end.index.get_level_values("metric")]
+    with_reference = not comp.empty
+    header = ["scenario", "runs"]
+    for m in metrics:
+        header.append(METRICS[m].short or METRICS[m].heading)
+        if with_reference:
+            header.append("vs baseline")
+    rows = []
+    runs = data.national.groupby("group")["run_id"].nunique()
+    for group in data.groups:
+        row = [(group, "name"), (str(int(runs.get(group, 0))), "num")]  # name: swatch added by the HTML writer
+        for m in metrics:
+            value = end["mean"].get((group, m), np.nan)
+            row.append((format_number(value, METRICS[m].decimals), "num"))
+            if with_reference:
+                if (group, m) in comp.index:
+                    r = comp.loc[(group, m)]
+                    text = format_relative(r["relative"])
+                    if np.isfinite(r["p_adjusted"]) and r["p_adjusted"] < 0.05:
+                        text += " *"
+                    row.append((text, "num"))
+                else:
+                    row.append(("reference" if data.reference.get(group) == group else "–", "num"))
+        rows.append(row)
+    return header, rows
+
+
+def methods_paragraphs(ctx: ReportContext) -> list[str]:
+    """Paragraphs of the methods section (plain text with `code` marks)."""
+    n = ctx.data.national.groupby("group")["run_id"].nunique()
+    paragraphs = [
+        "Each scenario was run several times (replicates) with independent random streams spawned from the "
+        "experiment's root seed. Unless stated otherwise a figure or table shows the mean across replicates; "
+        "a 95 % interval of a mean is the Student-t confidence interval (mean ± t(0.975, n−1)·s/√n).",
+        "End-year values are those of each run's last recorded year. Money is in CNY at start-year prices; "
+        "research output is counted in SCI-paper equivalents per year; inequality indices are computed over "
+        "provincial GDP per capita, weighted by population.",
+    ]
+    if not ctx.comparison.empty:
+        m = len(ctx.comparison)
+        floor = smallest_rank_p(int(n.min()), int(n.min()))
+        paragraphs += [
+            "Comparison with baseline: for every scenario and metric, the difference of end-year means "
+            f"(scenario − baseline) with a percentile bootstrap 95 % interval ({BOOTSTRAP_RESAMPLES:,} "
+            f"resamples, each scenario resampled independently, fixed seed {BOOTSTRAP_SEED}, so the report "
+            "is reproducible), and the two-sided Mann-Whitney U rank test (`scipy.stats.mannwhitneyu`, exact "
+            "for small samples without ties).",
+            f"Multiple comparisons: the {m} p-values of the comparison table are corrected together with the "
+            f"{CORRECTION} method (family-wise error rate 5 %); a difference is marked significant when its "
+            f"Holm-adjusted p-value is below 0.05. With {int(n.min())} replicates per scenario the smallest "
+            f"p-value a rank test can give is {floor:.3g}, so more replicates are needed to detect small "
+            "differences.",
+        ]
+    return paragraphs
+
+
+def provenance_rows(ctx: ReportContext) -> list[tuple[str, str | list[str]]]:
+    """(label, value) rows; a value may be a list of lines."""
+    p = ctx.data.provenance
+    files = p.get("scenario_files") or {}
+    rows = [
+        ("Experiment", p["experiment"]),
+        ("Kind", "batch experiment" if p["kind"] == "batch" else "single run"),
+    ]
+    if p.get("experiment_file"):
+        rows.append(("Experiment file", p["experiment_file"]))
+    rows.append(("Scenario files", [f"{k}: {v or '(built-in defaults)'}" for k, v in files.items()] or "–"))
+    if ctx.data.sweep_columns:
+        rows.append(("Swept parameters", ", ".join(c.replace("__", ".") for c in ctx.data.sweep_columns)))
+    rows += [
+        ("Replicates", str(p.get("replicates") if p.get("replicates") is not None else "–")),
+        ("Root seed", str(p.get("root_seed") if p.get("root_seed") is not None else "–")),
+        ("Runs", ctx.data.completeness.summary()),
+        ("Years", report_years(ctx)),
+        ("Package version", str(p.get("package_version") or "–")),
+        ("Git commit", str(p.get("git_commit") or "–")),
+        ("Results created", str(p.get("created") or "–")),
+        ("Results folder", p["results_folder"]),
+        ("Report built", f"{p['report_built']} with sim {p['report_version']} (commit {p['report_commit']})"),
+    ]
+    if p.get("python") or p.get("mesa"):
+        rows.append(("Python / Mesa", f"{p.get('python') or '–'} / {p.get('mesa') or '–'}"))
+    return rows
+
+
+def completeness_messages(ctx: ReportContext) -> list[tuple[str, str]]:
+    """(level, text) callouts: partial results first, then notes."""
+    c = ctx.data.completeness
+    out = []
+    if not c.is_complete:
+        text = (f"Partial results: {c.summary()}. This report covers the {len(c.complete)} complete run(s) only; "
+                "scenarios with fewer runs have wider intervals.")
+        out.append(("warning", text))
+        runs = ctx.data.runs
+        for run_id, error in sorted(c.failed.items())[:20]:
+            first = error.strip().splitlines()[0] if error.strip() else "failed"
+            label = ""
+            if not runs.empty and {"run_id", "scenario"} <= set(runs.columns):
+                row = runs[runs["run_id"].astype(int) == run_id]
+                if not row.empty:
+                    replicate = f", replicate {row['replicate'].iloc[0]}" if "replicate" in row else ""
+                    label = f" ({row['scenario'].iloc[0]}{replicate})"
+            out.append(("warning", f"Run {run_id}{label} failed: {first[:300]}"))
+        if len(c.failed) > 20:
+            out.append(("warning", f"... and {len(c.failed) - 20} more failed runs (see the runs table)."))
+    out += [("note", note) for note in ctx.data.notes]
+    return out
+
+
+def seeds_shown(ctx: ReportContext) -> pd.DataFrame:
+    seeds = ctx.data.provenance.get("seeds")
+    if seeds is None or seeds.empty:
+        return pd.DataFrame()
+    return seeds.head(SEED_ROWS_MAX)
+
+
+def figure_sections(ctx: ReportContext) -> list[tuple[str, str, list[FigureFile]]]:
+    out = []
+    for key, heading in SECTIONS.items():
+        figs = [f for f in ctx.figures if f.section == key]
+        if figs or key == "adoption":
+            out.append((key, heading, figs))
+    return out
+
+
+def no_comparison_text(ctx: ReportContext) -> str:
+    """Why there is no comparison table (text with `code` marks)."""
+    if "baseline" not in set(ctx.data.national["scenario"]):
+        return ("No comparison: these results have no complete run of a scenario named `baseline`, the "
+                "reference every other scenario is compared with.")
+    return "No comparison: these results hold no scenario other than `baseline` to compare with it."
+
+
+def power_note(tests: int, replicates: int) -> str:
+    """A warning when no difference can pass the correction with this many replicates, else ""."""
+    if smallest_rank_p(replicates, replicates) * tests < 0.05:
+        return ""
+    needed = replicates_needed(tests)
+    return (f"With {replicates} replicate(s) per scenario and {tests} tests, no difference can be significant "
+            f"after the {CORRECTION} correction (the smallest possible rank-test p-value, "
+            f"{smallest_rank_p(replicates, replicates):.3g}, times {tests} is above 0.05). Run at least "
+            f"{needed} replicates per scenario to be able to detect a difference; meanwhile read the bootstrap "
+            "intervals.")

@@ -1,0 +1,138 @@
+"""Report figures on the tile-grid map: each province's change, and each scenario against baseline.
+
+One panel per scenario, one colour scale for all panels, drawn with :func:`sim.plotting.draw_tiles`
+(the renderer the dashboard uses) and labelled with the provinces' two-letter codes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from sim.plotting import draw_tiles, grid_provinces, province_code, tile_positions
+from sim.report.figures_common import FigureFile, panel_title, save_figure
+
+if TYPE_CHECKING:
+    from sim.report.data import ReportData
+
+MISSING = (0.9, 0.9, 0.9, 1.0)
+"""The colour of a province without a value."""
+
+def _province_change(province: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per group and province: mean across runs of the % change of ``column`` from first to last year."""
+    first = province.groupby("run_id")["year"].transform("min")
+    last = province.groupby("run_id")["year"].transform("max")
+    start = province[province["year"] == first].set_index(["run_id", "province"])[column]
+    end = province[province["year"] == last].set_index(["run_id", "province", "group"])[column]
+    change = (end / start.reindex(end.index.droplevel("group")).to_numpy() - 1.0) * 100.0
+    return change.groupby(level=["group", "province"], observed=True).mean().unstack("province")
+
+
+def _province_vs_reference(data: ReportData, province: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Per group and province: 100 (end-year mean / reference's end-year mean - 1), groups with a reference."""
+    last = province.groupby("run_id")["year"].transform("max")
+    means = (province[province["year"] == last].groupby(["group", "province"], observed=True)[column].mean()
+             .unstack("province"))
+    rows = {}
+    for group in data.groups:
+        reference = data.reference.get(group)
+        if reference is None or reference == group or group not in means.index or reference not in means.index:
+            continue
+        rows[group] = (means.loc[group] / means.loc[reference] - 1.0) * 100.0
+    return pd.DataFrame(rows).T
+
+
+def _tile_maps(data: ReportData, folder: Path, name: str, values: pd.DataFrame, title: str, bar_label: str,
+               caption: str, centre_zero: bool) -> FigureFile | None:
+    """Tile-grid maps, one panel per row of ``values`` (groups x provinces), one colour scale."""
+    provinces = grid_provinces()
+    x, y = tile_positions(provinces)
+    groups = [g for g in data.groups if g in values.index]
+    if not groups:
+        return None
+    values = values.loc[groups, [p for p in provinces if p in values.columns]]
+    finite = values.to_numpy(float)
+    finite = finite[np.isfinite(finite)]
+    vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if centre_zero or vmin < 0 < vmax:
+        bound = max(abs(vmin), abs(vmax), 1e-9)
+        norm = mpl.colors.Normalize(-bound, bound)
+        cmap = mpl.colormaps["PuOr_r"]
+    else:
+        if vmin == vmax:
+            vmin, vmax = vmin - 1.0, vmax + 1.0
+        norm = mpl.colors.Normalize(vmin, vmax)
+        cmap = mpl.colormaps["viridis"]
+    ncols = min(len(groups), 3)
+    nrows = int(np.ceil(len(groups) / ncols))
+    rows, cols = int(y.max()) + 1, int(x.max()) + 1
+    fig = Figure(figsize=(3.3 * ncols + 0.3, 3.3 * nrows * rows / cols + 1.5), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    largest = max(abs(vmin), abs(vmax))
+    decimals = 0 if largest >= 20 else 1 if largest >= 2 else 2
+    codes = [province_code(p) for p in provinces]
+    for i, group in enumerate(groups):
+        ax = axes[i // ncols][i % ncols]
+        shown = np.array([values.at[group, p] if p in values.columns else np.nan for p in provinces], dtype=float)
+        faces = [cmap(norm(v)) if np.isfinite(v) else MISSING for v in shown]
+        details = [f"{v:+.{decimals}f}".replace("-", "−") if np.isfinite(v) else "" for v in shown]
+        # tile centres at (col + 0.5, row + 0.5): the grid spans [0, cols] x [0, rows]
+        draw_tiles(ax, x + 0.5, y + 0.5, faces, labels=codes, details=details, size=0.92, label_size=7.0,
+                   detail_size=5.6)
+        ax.set_xlim(-0.05, cols + 0.05)
+        ax.set_ylim(rows + 0.05, -0.05)
+        panel_title(ax, group, data.colours[group], 3.3)
+    for j in range(len(groups), nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    mappable = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
+    bar = fig.colorbar(mappable, ax=axes.ravel().tolist(), orientation="horizontal", shrink=0.5, aspect=35,
+                       pad=0.02, location="bottom")
+    bar.set_label(bar_label)
+    fig.suptitle(title)
+    png, svg = save_figure(fig, folder, name)
+    return FigureFile(name, "maps", title, caption, png, svg)
+
+
+TILE_NOTE = ("Tile-grid map of China's 31 provinces: each tile is one province, placed roughly where it lies, "
+             "with its two-letter code (ISO 3166-2:CN). ")
+
+
+def figure_maps(data: ReportData, folder: Path) -> list[FigureFile]:
+    """Tile-grid maps: change in GDP per capita and research output, and each scenario against baseline."""
+    province = data.province
+    if province.empty:
+        return []
+    grid = set(grid_provinces())
+    names = province.drop_duplicates(["group", "province"])
+    on_map = set(names.loc[names["province"].isin(grid), "group"].unique())
+    off_map = [g for g in data.groups if g in set(names["group"].unique()) and g not in on_map]
+    if off_map:
+        data.notes.append(f"Not on the maps (synthetic regions, not China's provinces): {', '.join(off_map)}.")
+    if not on_map:
+        return []
+    province = province[province["group"].isin(on_map)]
+    years = sorted(province["year"].unique())
+    span = f"{years[0]}-{years[-1]}"
+    made = []
+    for column, what, stem in (("gdp_per_capita_cny", "GDP per capita", "gdp_per_capita"),
+                               ("research_output", "research output", "research_output")):
+        if column not in province:
+            continue
+        made.append(_tile_maps(
+            data, folder, f"map_{stem}", _province_change(province, column),
+            f"Change in {what}, {span}, by province", f"Change in {what}, {years[0]} to {years[-1]} (%)",
+            TILE_NOTE + f"Colour and number: the change in {what} from {years[0]} to {years[-1]} in %, the mean "
+            "across replicates; one panel per scenario, one colour scale for all panels.", centre_zero=False))
+        made.append(_tile_maps(
+            data, folder, f"map_{stem}_vs_baseline", _province_vs_reference(data, province, column),
+            f"{what[0].upper() + what[1:]} in {years[-1]} against baseline, by province",
+            f"{what[0].upper() + what[1:]} in {years[-1]}: difference from baseline (% of baseline)",
+            TILE_NOTE + f"Colour and number: how much higher (orange) or lower (purple) {what} is in {years[-1]} "
+            "than in the baseline scenario, in % of baseline (ratio of the means across replicates); one panel "
+            "per scenario.", centre_zero=True))
+    return [m for m in made if m is not None]
