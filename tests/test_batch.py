@@ -125,7 +125,7 @@ def test_streaming_layout_manifest_and_labels(reference: Path, experiment: Path)
     national = read_sorted(reference, "national")
     assert len(national) == RUNS * 5  # 2022-2026
     last = national[national["year"] == 2026].set_index("run_id")
-    assert list(runs["final_gdp_cny_bn"]) == list(last["gdp_cny_bn"])
+    assert list(runs["final_gdp_real_cny_bn"]) == list(last["gdp_real_cny_bn"])
     assert list(runs["final_gini"]) == list(last["gini"])
     # different seeds give different runs: replicates 0 and 1 of the same point differ
     province = read_sorted(reference, "province")
@@ -200,7 +200,7 @@ def test_failed_runs_are_recorded_and_the_batch_goes_on(reference: Path, experim
     assert list(failed["run_id"]) == [2, 5]
     assert failed["error"].str.startswith("RuntimeError: failure injected").all()
     assert list(failed["migration__graduate_mobility"]) == [0.6, 0.2]  # parameters kept
-    assert failed["final_gdp_cny_bn"].isna().all()
+    assert failed["final_gdp_real_cny_bn"].isna().all()
     assert read_manifest(out)["status"] == "complete_with_failures"
     for table in ("national", "province", "events"):
         frame = read_sorted(out, table)
@@ -347,7 +347,7 @@ def test_summary_mean_and_t_interval() -> None:
         "run_id": range(5), "scenario": ["a", "a", "a", "b", "b"], "status": ["ok", "ok", "ok", "ok", "failed"],
         "end_year": 2030,
         **{column: [1.0, 2.0, 3.0, 7.0, float("nan")] for column in (
-            "final_gdp_cny_bn", "final_gini", "final_theil_between_region", "final_interior_research_share",
+            "final_gdp_real_cny_bn", "final_gini", "final_theil_between_region", "final_interior_research_share",
             "final_research_output")},
     })
     summary = summarise_runs(runs).set_index("scenario")

@@ -24,7 +24,7 @@ def test_base_year_reproduces_the_data(baseline):
     table = load_provinces().set_index("province")
     first = province[province["year"] == 2022].set_index("province")
     names = list(table.index)
-    np.testing.assert_allclose(first.loc[names, "gdp_cny_bn"], table["gdp_100m_yuan"] / 10, rtol=1e-3)
+    np.testing.assert_allclose(first.loc[names, "gdp_real_cny_bn"], table["gdp_100m_yuan"] / 10, rtol=1e-3)
     np.testing.assert_allclose(first.loc[names, "population_m"], table["population_10k"] / 100, rtol=1e-3)
     np.testing.assert_allclose(first.loc[names, "research_output"], table["sci_papers"], rtol=1e-3)
     np.testing.assert_allclose(first.loc[names, "graduates_k"], table["graduates_10k"] * 10, rtol=1e-3)
@@ -40,7 +40,7 @@ def test_same_seed_same_tables_different_seed_different(baseline):
     pd.testing.assert_frame_equal(a.national, b.national)
     pd.testing.assert_frame_equal(a.province, b.province)
     pd.testing.assert_frame_equal(a.events, b.events)
-    assert not a.province["gdp_cny_bn"].equals(c.province["gdp_cny_bn"])
+    assert not a.province["gdp_real_cny_bn"].equals(c.province["gdp_real_cny_bn"])
 
 
 @pytest.mark.parametrize("name", ["baseline", "hefei", "foreign_multinational", "consumer_niche", "mixed"])
@@ -86,11 +86,12 @@ def test_agents_are_mesa_agents_and_read_the_arrays(baseline):
     assert len(provinces) == 31
     anhui = next(p for p in model.provinces if p.name == "Anhui")
     assert anhui.capital == "Hefei" and anhui.region == "central" and not anhui.coastal
-    assert anhui.gdp_cny_bn == pytest.approx(4504.5, rel=1e-3)
-    assert anhui.gdp_per_capita_cny == pytest.approx(1000 * anhui.gdp_cny_bn / anhui.population_m)
+    assert anhui.gdp_real_cny_bn == pytest.approx(4504.5, rel=1e-3)
+    assert anhui.gdp_per_capita_cny == pytest.approx(1000 * anhui.gdp_real_cny_bn / anhui.population_m)
     assert {inst.kind for inst in anhui.institutes} == {"research_base", "university"}
     model.step()
-    assert anhui.gdp_cny_bn == pytest.approx(float(model.state.gdp[anhui.index]))
+    assert anhui.gdp_nominal_cny_bn == pytest.approx(float(model.state.gdp[anhui.index]))
+    assert anhui.gdp_real_cny_bn == pytest.approx(float(model.state.gdp_real[anhui.index]))
 
 
 def test_keyword_parameters_and_mesa_batch_run():
@@ -101,7 +102,7 @@ def test_keyword_parameters_and_mesa_batch_run():
                              iterations=1, max_steps=10, number_processes=1, display_progress=False)
     frame = pd.DataFrame(results)
     assert set(frame["migration__graduate_mobility"]) == {0.1, 0.6}
-    assert {"gdp_cny_bn", "gini", "research_output"} <= set(frame.columns)
+    assert {"gdp_real_cny_bn", "gini", "research_output"} <= set(frame.columns)
     assert frame["year"].max() == 2025
 
 
@@ -166,7 +167,7 @@ def test_mesa_batch_run_with_numpy_sweeps() -> None:
                              {"economy__catch_up_rate": np.linspace(0.01, 0.03, 3), "run__end_year": 2025},
                              iterations=1, max_steps=10, number_processes=1, display_progress=False)
     assert len(results) == 3
-    by_rate = {round(float(row["economy__catch_up_rate"]), 6): row["gdp_cny_bn"] for row in results}
+    by_rate = {round(float(row["economy__catch_up_rate"]), 6): row["gdp_real_cny_bn"] for row in results}
     assert sorted(by_rate) == [0.01, 0.02, 0.03]
     assert len(set(by_rate.values())) == 3, "each swept value changes the run"
 
@@ -179,4 +180,4 @@ def test_external_tools_pass_numpy_values_to_run_scenario() -> None:
     assert numpy.scenario.economy.catch_up_rate == 0.02
     model = RegionalGrowthModel(None, seed=3, run__end_year=np.int64(2026), economy__catch_up_rate=np.float64(0.02))
     model.run()
-    assert model.national_frame()["gdp_cny_bn"].iloc[-1] == pytest.approx(plain.national["gdp_cny_bn"].iloc[-1])
+    assert model.national_frame()["gdp_real_cny_bn"].iloc[-1] == pytest.approx(plain.national["gdp_real_cny_bn"].iloc[-1])

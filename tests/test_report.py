@@ -206,7 +206,7 @@ def test_end_year_table_matches_the_runs(results: Path) -> None:
     assert_allclose(row["mean"], last["gini"].mean())
     assert_allclose(row[["low", "high"]].to_numpy(float),
                     [mean_interval(last["gini"]).low, mean_interval(last["gini"]).high])
-    assert_allclose(table.loc[("need", "gdp_cny_bn"), "mean"], last["gdp_cny_bn"].mean() / 1000.0)
+    assert_allclose(table.loc[("need", "gdp_real_cny_bn"), "mean"], last["gdp_real_cny_bn"].mean() / 1000.0)
 
 
 def test_comparison_table_uses_baseline_and_holm(results: Path) -> None:

@@ -191,12 +191,12 @@ def test_model_sensitivity_at_small_n(tmp_path: Path) -> None:
                              out=tmp_path / "model", executor="serial")
     assert result.runs_run == 8 * 4
     got = result.indices.set_index(["outcome", "parameter"])
-    assert set(got.index.get_level_values("outcome")) == {"gini", "theil_between_region", "gdp_cny_bn",
+    assert set(got.index.get_level_values("outcome")) == {"gini", "theil_between_region", "gdp_real_cny_bn",
                                                           "interior_research_share"}
     # returns to scale in research only shapes research output: with common random numbers it
     # cannot move the Gini or GDP at all, while catch-up drives the Gini
     assert got.loc[("gini", "research.returns_to_scale"), "ST"] == pytest.approx(0.0, abs=1e-12)
-    assert got.loc[("gdp_cny_bn", "research.returns_to_scale"), "ST"] == pytest.approx(0.0, abs=1e-12)
+    assert got.loc[("gdp_real_cny_bn", "research.returns_to_scale"), "ST"] == pytest.approx(0.0, abs=1e-12)
     assert got.loc[("gini", "economy.catch_up_rate"), "ST"] > 0.5
     assert got.loc[("interior_research_share", "research.returns_to_scale"), "ST"] > 0
     # each run is the model with the row's values set (Scenario.with_values), seeded with the run's seed
@@ -230,7 +230,7 @@ def test_shipped_sensitivity_experiment_loads() -> None:
     spec, evaluator, experiment = load_sensitivity(ROOT / "experiments" / "sensitivity.toml")
     assert spec.method == "sobol" and spec.n_samples == 512
     assert len(spec.parameters) >= 5
-    assert set(spec.outputs) == {"gini", "theil_between_region", "gdp_cny_bn", "interior_research_share"}
+    assert set(spec.outputs) == {"gini", "theil_between_region", "gdp_real_cny_bn", "interior_research_share"}
     assert experiment.scenarios[0].name == "baseline"
 
 

@@ -153,7 +153,9 @@ def model_moments(values: Sequence[float], *, scenario: Scenario | str | None = 
     """The moments of one hindcast over ``window`` with ``parameters`` set to ``values``."""
     model = hindcast(scenario, start_year=window.init_year, end_year=window.end, seed=seed,
                      values={**dict(values_fixed or {}), **_values(parameters, values)})
-    return {k: v for k, (v, _) in panel_moments(model.province_frame(), window).items()}
+    frame = model.province_frame()
+    frame["gdp_cny_bn"] = frame["gdp_real_cny_bn"]  # the model's real GDP, start-year yuan
+    return {k: v for k, (v, _) in panel_moments(frame, window).items()}
 
 
 def _values(parameters: Sequence[CalibrationParameter], values: Sequence[float]) -> dict[str, float]:

@@ -266,7 +266,7 @@ def estimate(*, parameters: Sequence[EstimatedParameter] = ESTIMATED, scenario: 
     return Estimate(parameters, draws, observed, windows, time.perf_counter() - began,
                     float(np.mean(sampler.acceptance_fraction)),
                     {"walkers": walkers, "steps": steps, "burn": burn, "thin": thin, "seed": seed,
-                     "evaluations": objective.evaluations, "moments": list(MOMENTS),
+                     "evaluations": walkers * steps, "moments": list(MOMENTS),
                      "windows": [window_label(w) for w in windows]})
 
 

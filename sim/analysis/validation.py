@@ -324,7 +324,7 @@ def validate(scenario: Scenario | str | None = None, *, values: Mapping[str, Any
         ends[w.init_year] = max(ends.get(w.init_year, w.end), w.end)
     runs = {init: hindcast(scenario, start_year=init, end_year=end, seed=seed, values=values)
             for init, end in sorted(ends.items())}
-    frames = {init: model.province_frame() for init, model in runs.items()}
+    frames = {init: _as_observed(model.province_frame()) for init, model in runs.items()}
     for frame in frames.values():
         frame["province"] = frame["province"].astype(str)
     rows: list[dict[str, Any]] = []
@@ -338,3 +338,11 @@ def validate(scenario: Scenario | str | None = None, *, values: Mapping[str, Any
     return ValidationResult(statistics=pd.DataFrame(rows), provinces=pd.concat(tables, ignore_index=True),
                             inequality=pd.concat(paths, ignore_index=True), beta=beta, runs=runs,
                             scenario=first.scenario)
+
+
+def _as_observed(province: pd.DataFrame) -> pd.DataFrame:
+    """A hindcast's province table with ``gdp_cny_bn`` = its real GDP (start-year yuan), the column the
+    comparison reads from both the observed (deflated) and the simulated panels."""
+    frame = province.copy()
+    frame["gdp_cny_bn"] = frame["gdp_real_cny_bn"]
+    return frame

@@ -47,7 +47,7 @@ CHARTS: dict[str, ChartSpec] = {
          ("theil_between_region", "Theil between the 4 regions", BLUE),
          ("theil_within_region", "Theil within regions", GREEN)), decimals=3, min_span=0.1, from_zero=True),
     "gdp": ChartSpec("National GDP", "CNY trillion a year",
-                     (("gdp_cny_bn", "GDP", BLUE),), scale=1e-3, decimals=0, min_span=10.0),
+                     (("gdp_real_cny_bn", "GDP", BLUE),), scale=1e-3, decimals=0, min_span=10.0),
     "research": ChartSpec("Research output", "thousand SCI papers a year",
                           (("research_output", "papers", REDDISH_PURPLE),), scale=1e-3, decimals=0, min_span=50.0),
     "interior": ChartSpec("Interior provinces' share of research output", "% of national papers",

@@ -57,7 +57,7 @@ def kpi_html(snapshot: Snapshot) -> str:
         ("Gini", "inequality of GDP per person (0 = equal)", "gini", 1.0, 3, ""),
         ("Theil between", "gap between the 4 regions", "theil_between_region", 1.0, 3, ""),
         ("Theil within", "gaps inside each region", "theil_within_region", 1.0, 3, ""),
-        ("National GDP", "CNY trillion a year", "gdp_cny_bn", 1e-3, 1, ""),
+        ("National GDP", "CNY trillion a year", "gdp_real_cny_bn", 1e-3, 1, ""),
         ("Research output", "thousand SCI papers a year", "research_output", 1e-3, 0, ""),
         ("Interior share", "of research output, %", "interior_research_share", 100.0, 1, " pts"),
     ]

@@ -25,7 +25,7 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                              "(runs r*(D+1)); default: the file's, else 512 for Sobol, 20 for Morris")
     parser.add_argument("--outputs", default=None,
                         help="comma-separated end-year national outcomes (default: the file's, else gini, "
-                             "theil_between_region, gdp_cny_bn, interior_research_share)")
+                             "theil_between_region, gdp_real_cny_bn, interior_research_share)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes (0 = all cores)")
     parser.add_argument("--dask", default=None, metavar="ADDRESS",
                         help='run on Dask: "local" (a LocalCluster) or a scheduler address tcp://host:8786')

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 NATIONAL_SUMMARY = (
-    ("gdp_cny_bn", "National GDP (CNY bn, start-year prices)", "{:,.0f}"),
+    ("gdp_real_cny_bn", "Real GDP (CNY bn of the start year, chained volume)", "{:,.0f}"),
     ("gdp_per_capita_cny", "GDP per capita (CNY)", "{:,.0f}"),
     ("gini", "Gini of GDP per capita (pop.-weighted)", "{:.3f}"),
     ("theil_between_region", "Theil T between regions", "{:.4f}"),
@@ -52,14 +52,14 @@ def strategy_table(province: pd.DataFrame) -> pd.DataFrame:
     for strategy, group in last.groupby("strategy", observed=True):
         names = list(group.index.astype(str))
         start = first.loc[names]
-        pc_growth = (group["gdp_cny_bn"].sum() / group["population_m"].sum()) / (
-            start["gdp_cny_bn"].sum() / start["population_m"].sum())
+        pc_growth = (group["gdp_real_cny_bn"].sum() / group["population_m"].sum()) / (
+            start["gdp_real_cny_bn"].sum() / start["population_m"].sum())
         research_growth = group["research_output"].sum() / start["research_output"].sum()
         shown = ", ".join(names[:3]) + (f" +{len(names) - 3} more" if len(names) > 3 else "")
         rows.append({
             "strategy": strategy,
             "provinces": shown,
-            "GDP/cap CNY": f"{1000 * group['gdp_cny_bn'].sum() / group['population_m'].sum():,.0f}",
+            "GDP/cap CNY": f"{1000 * group['gdp_real_cny_bn'].sum() / group['population_m'].sum():,.0f}",
             "GDP/cap %/yr": f"{100 * (pc_growth ** (1 / years) - 1):.2f}",
             "research %/yr": f"{100 * (research_growth ** (1 / years) - 1):.2f}",
         })

@@ -279,3 +279,30 @@ def synthetic_data(n: int, rng: np.random.Generator, year: int = 2022) -> Region
         year=year,
         synthetic=True,
     )
+
+
+@cache
+def load_posterior(windows: str = "projection") -> pd.DataFrame:
+    """Draws from the estimated parameters' posterior: one row per draw, one column per key path.
+
+    Args:
+        windows: ``"projection"`` (estimated on 2012-2016 and 2016-2019: what experiments draw
+            from) or ``"2012-2016"`` (no observation after 2016: the out-of-sample test).
+
+    The provenance (method, windows, moments, priors, sampler settings, summary) is in the JSON file
+    of the same name; ``python -m sim.analysis.estimation`` remakes both.
+    """
+    name = {"projection": "posterior.csv", "2012-2016": "posterior_2012_2016.csv"}.get(windows)
+    if name is None:
+        raise ValueError(f"windows: expected 'projection' or '2012-2016', got {windows!r}")
+    return _table(name)
+
+
+@cache
+def posterior_provenance(windows: str = "projection") -> dict:
+    """The JSON provenance of :func:`load_posterior`'s table."""
+    import json
+
+    name = {"projection": "posterior.json", "2012-2016": "posterior_2012_2016.json"}[windows]
+    with resources.files("sim").joinpath("data", name).open("rb") as handle:
+        return json.load(handle)

@@ -60,7 +60,7 @@ RUNS_FIELDS: dict[str, str] = {
     "scenario_file": "string",
     "start_year": "int64",
     "end_year": "int64",
-    "final_gdp_cny_bn": "float64",
+    "final_gdp_real_cny_bn": "float64",
     "final_gdp_per_capita_cny": "float64",
     "final_gini": "float64",
     "final_theil_between_region": "float64",

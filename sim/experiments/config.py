@@ -68,7 +68,7 @@ class SensitivityConfig(_Section):
     samples: Annotated[int, Field(ge=0, le=10_000_000)] = 0
     """Sobol base sample N (runs N (D + 2)) or Morris trajectories (runs r (D + 1)); 0 = 512 / 20."""
     outputs: list[str] = []
-    """End-year national outcomes to analyse (default: gini, theil_between_region, gdp_cny_bn,
+    """End-year national outcomes to analyse (default: gini, theil_between_region, gdp_real_cny_bn,
     interior_research_share)."""
 
 

@@ -24,10 +24,10 @@ from sim.experiments.runner import Outcome, describe_exception
 
 __all__ = ["DEFAULT_OUTPUTS", "NATIONAL_OUTPUTS", "ModelEvaluator", "OutcomeRecorder"]
 
-DEFAULT_OUTPUTS: tuple[str, ...] = ("gini", "theil_between_region", "gdp_cny_bn", "interior_research_share")
+DEFAULT_OUTPUTS: tuple[str, ...] = ("gini", "theil_between_region", "gdp_real_cny_bn", "interior_research_share")
 """The key outcomes, read from the model's national table in the end year."""
 NATIONAL_OUTPUTS: tuple[str, ...] = (
-    "gdp_cny_bn", "gdp_growth", "population_m", "gdp_per_capita_cny", "gini", "theil", "theil_between_region",
+    "gdp_real_cny_bn", "gdp_growth", "population_m", "gdp_per_capita_cny", "gini", "theil", "theil_between_region",
     "theil_within_region", "theil_between_coast", "theil_within_coast", "cv", "coast_interior_ratio",
     "max_min_ratio", "research_output", "interior_research_share", "interior_in_top10", "interior_in_top20",
     "high_tech_share", "rd_budget_cny_bn", "rd_spent_cny_bn", "central_rd_cny_bn", "skilled_m", "graduates_k",

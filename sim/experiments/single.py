@@ -108,7 +108,7 @@ def tables_of(model: RegionalGrowthModel, run_id: int, labels: dict[str, Any], r
         "spawn_key": [",".join(map(str, seed.spawn_key)) if seed is not None else ""],
         "start_year": [model.start_year],
         "end_year": [model.end_year],
-        "final_gdp_cny_bn": [float(national["gdp_cny_bn"][-1])],
+        "final_gdp_real_cny_bn": [float(national["gdp_real_cny_bn"][-1])],
         "final_gini": [float(national["gini"][-1])],
     }, 1)
     return out
@@ -131,7 +131,7 @@ def run_scenario(scenario: Scenario | str | Path | None = None, *, seed: int | N
 
     Example:
         >>> result = run_scenario("scenarios/baseline.toml", seed=1)  # doctest: +SKIP
-        >>> result.national[["year", "gdp_cny_bn", "gini"]].tail(1)  # doctest: +SKIP
+        >>> result.national[["year", "gdp_real_cny_bn", "gini"]].tail(1)  # doctest: +SKIP
     """
     source = str(scenario) if isinstance(scenario, (str, Path)) else source
     if not isinstance(scenario, Scenario):

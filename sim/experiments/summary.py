@@ -19,7 +19,7 @@ from sim.experiments.store import part_ids
 __all__ = ["SUMMARY_METRICS", "RunsSummary", "format_summary", "summarise_folder", "summarise_runs"]
 
 SUMMARY_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("final_gdp_cny_bn", "GDP (CNY bn)", "{:,.0f}"),
+    ("final_gdp_real_cny_bn", "GDP (CNY bn)", "{:,.0f}"),
     ("final_gini", "Gini", "{:.4f}"),
     ("final_theil_between_region", "Theil between regions", "{:.4f}"),
     ("final_interior_research_share", "interior research share", "{:.3f}"),

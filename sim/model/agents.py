@@ -2,7 +2,7 @@
 
 Agents hold identity and decisions; their numeric state lives in arrays owned by the model (one
 row per province, one entry per institute) so that the yearly flows are vectorised. An agent's
-properties read those arrays, so ``province.gdp_cny_bn`` is always the current value.
+properties read those arrays, so ``province.gdp_real_cny_bn`` is always the current value.
 """
 
 from __future__ import annotations
@@ -70,8 +70,13 @@ class Province(SimAgent):
         return f"Province({self.name!r}, strategy={self.strategy.name if self.strategy else None!r})"
 
     @property
-    def gdp_cny_bn(self) -> float:
-        """Gross regional product this year, CNY bn."""
+    def gdp_real_cny_bn(self) -> float:
+        """Gross regional product this year, a chained volume in CNY bn of the start year."""
+        return float(self.model.state.gdp_real[self.index])
+
+    @property
+    def gdp_nominal_cny_bn(self) -> float:
+        """Gross regional product this year at the model's prices of the year, CNY bn."""
         return float(self.model.state.gdp[self.index])
 
     @property
@@ -81,8 +86,8 @@ class Province(SimAgent):
 
     @property
     def gdp_per_capita_cny(self) -> float:
-        """GDP per person, CNY."""
-        return 1000.0 * self.gdp_cny_bn / self.population_m
+        """Real GDP per person (chained volume), CNY of the start year."""
+        return 1000.0 * self.gdp_real_cny_bn / self.population_m
 
     @property
     def research_output(self) -> float:

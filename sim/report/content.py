@@ -21,7 +21,7 @@ from sim.report.tables import METRICS, format_number, format_relative
 if TYPE_CHECKING:
     from sim.report.data import ReportData
 
-GLANCE_METRICS: tuple[str, ...] = ("gini", "gdp_cny_bn", "research_output", "interior_research_share")
+GLANCE_METRICS: tuple[str, ...] = ("gini", "gdp_real_cny_bn", "research_output", "interior_research_share")
 """Columns of the at-a-glance table (level and, where there is a reference, the relative difference)."""
 
 

@@ -172,8 +172,8 @@ def figure_theil(data: ReportData, folder: Path) -> list[FigureFile]:
 
 def figure_gdp(data: ReportData, folder: Path) -> list[FigureFile]:
     """National GDP over time, with its difference from baseline."""
-    made = _timeseries(data, folder, "gdp", "gdp_cny_bn", "National GDP",
-                       "National GDP (CNY trillion, start-year prices)",
+    made = _timeseries(data, folder, "gdp", "gdp_real_cny_bn", "National GDP",
+                       "Real GDP (CNY trillion of the start year, chained)",
                        "National GDP, sum of the provinces, in start-year prices.", relative=True)
     return [made] if made else []
 
@@ -202,7 +202,7 @@ def figure_interior_share(data: ReportData, folder: Path) -> list[FigureFile]:
 def figure_tradeoff(data: ReportData, folder: Path) -> list[FigureFile]:
     """End-year Gini against national GDP and against research output, one point per scenario."""
     end = end_values(data.national)
-    pairs = [("gdp_cny_bn", "National GDP (CNY trillion, start-year prices)"),
+    pairs = [("gdp_real_cny_bn", "Real GDP (CNY trillion of the start year, chained)"),
              ("research_output", "Research output (thousand SCI papers per year)")]
     pairs = [p for p in pairs if p[0] in end]
     if "gini" not in end or not pairs:

@@ -52,7 +52,7 @@ METRICS: dict[str, Metric] = {m.column: m for m in (
     Metric("theil_within_region", "Theil T within regions", "", 1.0, 4, "Theil T within regions"),
     Metric("cv", "Coefficient of variation", "", 1.0, 3, "Coefficient of variation"),
     Metric("coast_interior_ratio", "Coast / interior GDP per capita", "ratio", 1.0, 3, "Coast / interior ratio"),
-    Metric("gdp_cny_bn", "National GDP", "CNY tn, start-year prices", 1e-3, 1, "GDP, CNY tn"),
+    Metric("gdp_real_cny_bn", "National GDP", "CNY tn of the start year, chained volume", 1e-3, 1, "GDP, CNY tn"),
     Metric("gdp_per_capita_cny", "GDP per capita", "CNY thousand", 1e-3, 1, "GDP per capita, CNY k"),
     Metric("research_output", "Research output", "thousand SCI papers/yr", 1e-3, 1, "Research, k papers/yr"),
     Metric("interior_research_share", "Interior share of research", "%", 100.0, 1, "Interior research share, %"),
@@ -65,7 +65,7 @@ METRICS: dict[str, Metric] = {m.column: m for m in (
 
 
 END_YEAR_METRICS: tuple[str, ...] = (
-    "gini", "theil", "theil_between_region", "cv", "coast_interior_ratio", "gdp_cny_bn",
+    "gini", "theil", "theil_between_region", "cv", "coast_interior_ratio", "gdp_real_cny_bn",
     "gdp_per_capita_cny", "research_output", "interior_research_share", "interior_in_top20",
     "high_tech_share", "rd_spent_cny_bn",
 )
@@ -73,7 +73,7 @@ END_YEAR_METRICS: tuple[str, ...] = (
 
 
 COMPARISON_METRICS: tuple[str, ...] = (
-    "gini", "theil", "coast_interior_ratio", "gdp_cny_bn", "research_output", "interior_research_share",
+    "gini", "theil", "coast_interior_ratio", "gdp_real_cny_bn", "research_output", "interior_research_share",
     "high_tech_share",
 )
 """Metrics compared against the reference scenario (one test each, all corrected together)."""
