@@ -2,7 +2,10 @@
 
 Each verb is a module in :mod:`sim.cli` with ``add_parser(subparsers)`` and
 ``main(args) -> int``. A user error (:class:`~sim.errors.SimError`) is printed as one line on
-stderr with exit status 2; ``--debug`` shows the traceback instead.
+stderr with exit status 2; any other error as one line naming its type, with exit status 1; Ctrl-C
+as ``interrupted`` with exit status 130. ``--debug`` shows the traceback instead.
+
+:func:`check_out_folder` checks an ``--out`` folder before any work starts.
 """
 
 from __future__ import annotations
@@ -10,7 +13,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 from sim import __version__
 from sim.errors import SimError
@@ -63,11 +69,68 @@ def main(argv: list[str] | None = None) -> int:
     except SimError as exc:
         if args.debug:
             raise
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # an unexpected error (a bug, or an environment problem): one line
+        if args.debug:
+            raise
+        print(f"error: {type(exc).__name__}: {one_line(str(exc)) or '(no message)'} "
+              "(run with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+def one_line(text: str, limit: int = 4000) -> str:
+    """``text`` on one line (line breaks as spaces), cut to ``limit`` characters."""
+    text = " ".join(text.splitlines())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def check_out_folder(folder: Path, option: str = "--out", replace: bool = False) -> None:
+    """Refuse an output folder that cannot take results, before any work starts; writes nothing.
+
+    Args:
+        folder: the folder to be created (or an empty one to fill).
+        option: how the message names it (``--out``).
+        replace: whether an existing non-empty folder is fine (it will be replaced, as a report is).
+
+    Raises:
+        SimError: one line, when ``folder`` is a file, is under a file, is a folder that is not empty
+            (unless ``replace``), or its first existing folder is not writable.
+    """
+    where = f"{option} {folder}"
+    try:
+        if folder.exists() or folder.is_symlink():
+            if not folder.is_dir():
+                raise SimError(f"{where}: is a file, expected a folder")
+            if not replace and any(folder.iterdir()):
+                raise SimError(f"{where}: folder exists and is not empty; choose another")
+            existing = folder
+        else:
+            existing = folder.absolute().parent
+            while not (existing.exists() or existing.is_symlink()):
+                existing = existing.parent
+            if not existing.is_dir():
+                raise SimError(f"{where}: {existing} is a file, so no folder can be made under it")
+        _probe_writable(existing, where)
+    except ValueError:  # e.g. a NUL byte in the path
+        raise SimError(f"{where}: not a valid folder path") from None
+    except OSError as exc:
+        raise SimError(f"{where}: cannot use this folder ({exc.strerror or exc})") from None
+
+
+def _probe_writable(folder: Path, where: str) -> None:
+    """Make and remove an empty folder in ``folder``: the only reliable test of writing there (root
+    ignores permission bits, a read-only file system does not)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise SimError(f"{where}: cannot write in {folder} (permission denied)")
+    try:
+        probe = tempfile.mkdtemp(prefix=".sim-write-check-", dir=folder)
+    except OSError as exc:
+        raise SimError(f"{where}: cannot write in {folder} ({exc.strerror or exc})") from None
+    os.rmdir(probe)
 
 
 def entry_point() -> None:

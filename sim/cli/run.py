@@ -26,6 +26,7 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the scenario and print the summary."""
+    from sim.cli import check_out_folder
     from sim.cli.summary import format_summary
     from sim.experiments.single import run_scenario
     from sim.scenario import load_scenario
@@ -36,9 +37,9 @@ def main(args: argparse.Namespace) -> int:
     out = None
     if not args.no_write:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        # a scenario name is letters, digits, '-', '_' and '.' (the schema checks): it stays in results/
         out = args.out or Path("results") / f"run-{scenario.name}-{stamp}"
-        if out.exists() and any(out.iterdir()):
-            raise SimError(f"--out {out}: folder exists and is not empty; choose another")
+        check_out_folder(out)  # a file, a folder under a file or one not writable: refused before the run
     result = run_scenario(scenario, seed=args.seed, out=out, source=args.scenario)
     seed = args.seed if args.seed is not None else scenario.run.seed
     title = (f"Scenario {scenario.name!r}, {scenario.run.start_year}-{scenario.run.end_year}, "

@@ -36,17 +36,22 @@ def main(args: argparse.Namespace) -> int:
     """Run the hindcast (and the fit), print the statistics, write the folder."""
     from sim.analysis.validation import validate
     from sim.analysis.validation_output import format_validation, write_results
-    from sim.scenario import load_scenario, overrides_to_values
+    from sim.cli import check_out_folder
+    from sim.experiments.single import write_folder_atomically
+    from sim.scenario import load_scenario, overrides_to_values, parse_override
 
     if args.seed is not None and args.seed < 0:
         raise SimError(f"--seed: expected a non-negative integer, got {args.seed}")
     out = None
     if not args.no_write:
         out = args.out or Path("results") / f"validation-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-        if out.exists() and any(out.iterdir()):
-            raise SimError(f"--out {out}: folder exists and is not empty; choose another")
+        check_out_folder(out)  # a file, a folder under a file or one not writable: refused before the run
     load_scenario(args.scenario, args.overrides)  # a bad --set is named here, before any run
     values = overrides_to_values(args.overrides)  # the --set text, parsed once
+    if values.get("run.provinces", "china") != "china":  # a file's provinces are replaced by the 31
+        setter = [o for o in args.overrides if parse_override(o)[0] == ["run", "provinces"]][-1]
+        raise SimError(f"--set {setter}: run.provinces: validation compares the 31 provinces with observed data; "
+                       "synthetic regions have none (leave run.provinces out or set it to \"china\")")
     calibration = None
     if args.calibrate:
         from sim.analysis.calibration import calibrate, format_calibration
@@ -58,7 +63,8 @@ def main(args: argparse.Namespace) -> int:
     result = validate(args.scenario, values=values, seed=args.seed)
     print(format_validation(result))
     if out is not None:
-        write_results(out, result, calibration, extra_manifest={"scenario_file": args.scenario,
-                                                                "values": values})
+        manifest = {"scenario_file": args.scenario, "values": values}
+        write_folder_atomically(out, lambda folder: write_results(folder, result, calibration, extra_manifest=manifest),
+                                what="the validation results")
         print(f"\nStatistics, tables and figures written to {out}/")
     return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.errors import ResultsError
 from sim.experiments.store import provenance, write_manifest, write_part
 from sim.model import RegionalGrowthModel
 from sim.scenario import Scenario, load_scenario, with_overrides
@@ -154,24 +155,81 @@ def run_scenario(scenario: Scenario | str | Path | None = None, *, seed: int | N
     return result
 
 
-def write_results_folder(folder: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> None:
-    """Write a complete single-run results folder atomically (built aside, then renamed).
+def write_results_folder(folder: Path, tables: dict[str, pd.DataFrame], manifest: dict[str, Any]) -> Path:
+    """Write a complete single-run results folder atomically (built aside, then renamed); returns it.
 
     Raises:
-        FileExistsError: when ``folder`` already exists and is not empty.
+        FileExistsError: when ``folder`` already exists and is not empty (nothing is written).
+        ResultsError: when writing fails (a full disk, a read-only folder, ``folder`` under a file):
+            the results are then kept whole in a temporary folder that the message names.
     """
-    folder = Path(folder)
-    if folder.exists() and any(folder.iterdir()):
-        raise FileExistsError(f"{folder} already exists and is not empty")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+
+    def write(staging: Path) -> None:
         for name, frame in tables.items():
             write_part(staging, name, "0", frame)
         write_manifest(staging, manifest)
+
+    return write_folder_atomically(Path(folder), write)
+
+
+def write_folder_atomically(folder: Path, write: Callable[[Path], None], what: str = "the finished run's results") -> Path:
+    """``write(staging)`` into a new folder beside ``folder``, then rename it to ``folder``; returns ``folder``.
+
+    Finished work is never lost to a write error: when ``folder`` cannot be written (no space, no
+    permission, a file in the way), the results are left whole in a temporary folder (the complete
+    staging folder, or else a new one in the system's temporary directory) and the error names it.
+
+    Args:
+        folder: the results folder to create (absent, or an empty folder).
+        write: writes the results into the folder it is given.
+        what: how the message names the results.
+
+    Raises:
+        FileExistsError: when ``folder`` exists and is not an empty folder (nothing is written).
+        ResultsError: when writing failed, naming the folder that holds the results (or saying that
+            no folder could hold them).
+    """
+    folder = Path(folder)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise FileExistsError(f"{folder} already exists and is not an empty folder")
+    staging: Path | None = None
+    written = False
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
+        write(staging)
+        written = True
         if folder.exists():
             folder.rmdir()
         os.replace(staging, folder)
+        return folder
+    except (OSError, ValueError) as exc:
+        reason = f"{type(exc).__name__}: {exc.strerror or exc}" if isinstance(exc, OSError) else str(exc)
+        if written and staging is not None:
+            kept: Path | None = staging
+        else:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            kept = _write_to_temporary(write)
+        if kept is None:
+            raise ResultsError(f"{folder}: could not write {what} ({reason}), nor to a temporary folder") from exc
+        raise ResultsError(f"{folder}: could not write {what} ({reason}); they are kept in {kept}/ "
+                           "(move that folder where you want it)") from exc
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _write_to_temporary(write: Callable[[Path], None]) -> Path | None:
+    """``write`` into a new folder in the system's temporary directory; that folder, or None when it failed."""
+    try:
+        kept = Path(tempfile.mkdtemp(prefix="sim-results-"))
+    except OSError:
+        return None
+    try:
+        write(kept)
+    except (OSError, ValueError):
+        shutil.rmtree(kept, ignore_errors=True)
+        return None
+    return kept

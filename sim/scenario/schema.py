@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ValidationError, model_validator
+from pydantic import BaseModel, ValidationError, field_validator, model_validator
 
 from sim.errors import ScenarioError
 from sim.scenario.events import EVENT_MODELS, Breakthrough, Event, Infrastructure, Megaproject
@@ -60,6 +60,11 @@ class Scenario(_Section):
     events: list[Event] = []  # type: ignore[valid-type]
     """Scheduled events (``[[events]]`` tables), each with a ``type``."""
 
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_name(cls, value: str) -> str:  # it becomes part of folder names: see NAME_PATTERN
+        return check_name(value)
+
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
         if self.investment.target_year < self.run.start_year:
@@ -91,6 +96,32 @@ class Scenario(_Section):
             set_path(data, str(key).replace("__", "."), value, source)
         return validate_scenario(data, source)
 
+
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")
+"""A scenario name: letters, digits, ``-``, ``_`` and ``.``, 1 to 64 characters, not starting with ``.``
+(so a name used in a folder name never leaves its folder)."""
+
+
+def check_name(value: str) -> str:
+    """``value`` when it is a valid name (see :data:`NAME_PATTERN`).
+
+    Raises:
+        ValueError: saying what a name may hold (the value shown cut short, control characters escaped).
+    """
+    if NAME_PATTERN.fullmatch(value):
+        return value
+    shown = repr(value if len(value) <= 40 else value[:40] + "...")
+    if len(value) > 64:
+        problem = f"{len(value)} characters, at most 64 allowed"
+    elif value.startswith("."):
+        problem = "starts with '.'"
+    elif not value:
+        problem = "empty"
+    else:
+        bad = next(c for c in value if not re.fullmatch(r"[A-Za-z0-9._-]", c))
+        problem = f"contains {bad!r}"
+    raise ValueError(f"not a valid name ({problem}): {shown}; use letters, digits, '-', '_' and '.' "
+                     "(at most 64 characters, not starting with '.')")
 
 
 def plain_value(value: Any) -> Any:

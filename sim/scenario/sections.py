@@ -23,7 +23,7 @@ StrategyName = Literal[STRATEGY_NAMES]  # type: ignore[valid-type]
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", validate_default=True, use_attribute_docstrings=True, allow_inf_nan=False)
 
 
 class RunConfig(_Section):
