@@ -20,7 +20,7 @@ def test_run_prints_summary_and_writes_results(tmp_path):
     proc = sim("run", SCENARIOS / "mixed.toml", "--seed", 5, "--out", out, "--set", "run.end_year=2035")
     assert proc.returncode == 0, proc.stderr
     text = proc.stdout
-    for needle in ("National GDP", "Gini", "Theil T between regions", "Coast/interior", "Top 10 provinces",
+    for needle in ("Real GDP", "Gini", "Theil T between regions", "Coast/interior", "Top 10 provinces",
                    "Nanjing", "Strategies in use", "hefei"):
         assert needle in text
     for table in ("national", "province", "events", "runs"):

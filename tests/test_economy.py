@@ -112,6 +112,12 @@ def test_productivity_growth_by_hand():
     np.testing.assert_allclose(growth[:, 0], [expected0, expected1])
 
 
+def test_the_knowledge_elasticity_is_capped():
+    growth = economy.productivity_growth(np.ones((1, 2)), np.array([[0.1, 0.1]]), np.array([[1.0, 10.0]]),
+                                         np.ones(1), 0.0, np.array([0.5, 0.5]), 0.0, max_elasticity=1.0)
+    np.testing.assert_allclose(growth, [[0.05, 0.1]])
+
+
 def test_a_knowledge_stock_that_stops_growing_adds_no_growth():
     growth = economy.productivity_growth(np.ones((3, 2)), np.zeros((3, 2)), 5.0 * np.ones((3, 2)), np.ones(3),
                                          0.0, 0.5, 0.1)

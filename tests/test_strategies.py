@@ -45,10 +45,11 @@ def test_overlapping_groups_with_the_same_strategy_or_named_provinces_are_fine()
     assert (by_name["Liaoning"], by_name["Jilin"], by_name["Fujian"]) == ("baseline", "cas_branch", "hefei")
 
 
-def test_spending_plan_total():
+def test_spending_plan_science_and_instruments():
     plan = SpendingPlan(existing=1.0, institutes=[("national_lab", "biotech", 2.0)], equity={3: 0.5},
-                        education=0.25, incentives=0.25)
-    assert plan.total() == pytest.approx(4.0)
+                        education=0.25, incentives=0.25, extra_existing=0.1, proceeds=0.2)
+    assert plan.science() == pytest.approx(3.25)
+    assert plan.instruments() == pytest.approx(0.85)
 
 
 def test_hefei_founds_a_national_lab_and_logs_it():

@@ -1,4 +1,5 @@
-"""``sim validate [--out DIR] [--calibrate]``: hindcast 2012 onwards against the observed history."""
+"""``sim validate [--out DIR] [--calibrate] [--json FILE]``: the scorecard, and the hindcast 2012 onwards
+against the observed history."""
 
 from __future__ import annotations
 
@@ -17,14 +18,19 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                     "observed provincial R&D spending year by year and compare with what was observed up to "
                     "the last year of the table: GDP per capita (levels and growth), SCI papers, graduates and "
                     "the inequality path, against two benchmarks (every province at the national rate; beta "
-                    "convergence fitted on 2012-2016). Prints the statistics and writes a folder with CSV and "
-                    "Parquet tables and PNG figures. See docs/validation.md.")
+                    "convergence fitted on 2012-2016). First prints the scorecard: every hindcast target and the "
+                    "Hefei case test with its value and pass or fail, using the parameters estimated on "
+                    "2012-2016 only. Then the statistics; writes a folder with CSV and Parquet tables, "
+                    "scorecard.json and PNG figures. See docs/validation.md.")
     parser.add_argument("--scenario", default=None,
                         help="scenario file whose parameters to validate (default: the package defaults); "
                              "its strategies and events are replaced by business as usual")
     parser.add_argument("--calibrate", action="store_true",
-                        help="first refit the calibrated parameters on 2012-2016 (simulated moments, a few "
-                             "seconds) and validate with the fitted values")
+                        help="first refit the estimated parameters on 2012-2016 (simulated method of moments, "
+                             "about a minute) and score and validate with the fitted values")
+    parser.add_argument("--json", type=Path, default=None, metavar="FILE",
+                        help="also write the scorecard as JSON to FILE")
+    parser.add_argument("--no-scorecard", action="store_true", help="skip the scorecard (statistics only)")
     parser.add_argument("--seed", type=int, default=None, help="model seed (default: the scenario's run.seed)")
     parser.add_argument("--out", type=Path, default=None,
                         help="results folder (default: results/validation-<time>)")
@@ -60,11 +66,26 @@ def main(args: argparse.Namespace) -> int:
         print(format_calibration(calibration))
         print()
         values = {**values, **calibration.values()}
+    card = None
+    if not args.no_scorecard:
+        from sim.analysis.scorecard import out_of_sample_values, scorecard
+
+        score_values = {**out_of_sample_values(), **values}
+        card = scorecard(score_values, scenario=args.scenario)
+        print(card.format())
+        print()
+        if args.json is not None:
+            card.write_json(args.json)
     result = validate(args.scenario, values=values, seed=args.seed)
     print(format_validation(result))
     if out is not None:
         manifest = {"scenario_file": args.scenario, "values": values}
-        write_folder_atomically(out, lambda folder: write_results(folder, result, calibration, extra_manifest=manifest),
-                                what="the validation results")
+
+        def write(folder: Path) -> None:
+            write_results(folder, result, calibration, extra_manifest=manifest)
+            if card is not None:
+                card.write_json(folder / "scorecard.json")
+
+        write_folder_atomically(out, write, what="the validation results")
         print(f"\nStatistics, tables and figures written to {out}/")
     return 0

@@ -27,11 +27,12 @@ __all__ = ["DEFAULT_OUTPUTS", "NATIONAL_OUTPUTS", "ModelEvaluator", "OutcomeReco
 DEFAULT_OUTPUTS: tuple[str, ...] = ("gini", "theil_between_region", "gdp_real_cny_bn", "interior_research_share")
 """The key outcomes, read from the model's national table in the end year."""
 NATIONAL_OUTPUTS: tuple[str, ...] = (
-    "gdp_real_cny_bn", "gdp_growth", "population_m", "gdp_per_capita_cny", "gini", "theil", "theil_between_region",
-    "theil_within_region", "theil_between_coast", "theil_within_coast", "cv", "coast_interior_ratio",
-    "max_min_ratio", "research_output", "interior_research_share", "interior_in_top10", "interior_in_top20",
-    "high_tech_share", "rd_budget_cny_bn", "rd_spent_cny_bn", "central_rd_cny_bn", "skilled_m", "graduates_k",
-    "institutes", "openness",
+    "gdp_real_cny_bn", "gdp_nominal_cny_bn", "gdp_growth", "population_m", "gdp_per_capita_cny", "gini", "theil",
+    "theil_between_region", "theil_within_region", "theil_between_coast", "theil_within_coast", "cv",
+    "coast_interior_ratio", "max_min_ratio", "research_output", "interior_research_share", "interior_in_top10",
+    "interior_in_top20", "high_tech_share", "rd_budget_cny_bn", "rd_spent_cny_bn", "central_rd_cny_bn",
+    "instruments_cny_bn", "proceeds_cny_bn", "foreign_money_cny_bn", "cost_provincial_cny_bn", "investment_cny_bn",
+    "investment_cut_cny_bn", "consumption_cut_cny_bn", "skilled_m", "graduates_k", "institutes", "openness",
 )
 """End-year columns of the national table a :class:`ModelEvaluator` can return."""
 

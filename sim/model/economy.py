@@ -165,6 +165,7 @@ def productivity_growth(
     base_growth: float,
     knowledge_elasticity: np.ndarray | float,
     catch_up_rate: float,
+    max_elasticity: float = np.inf,
 ) -> np.ndarray:
     """Log growth of productivity A for every region and sector in one year.
 
@@ -186,11 +187,13 @@ def productivity_growth(
         base_growth: g0.
         knowledge_elasticity: gamma per sector, shape (S,), or one number.
         catch_up_rate: kappa.
+        max_elasticity: upper bound of gamma_s T B (productivity rises at most in proportion to
+            knowledge intensity; a larger elasticity would let a sector's growth feed on itself).
     """
     frontier = productivity.max(axis=0)
     gap = np.log(np.divide(frontier, productivity, out=np.ones_like(productivity), where=productivity > 0))
-    return (base_growth + knowledge_elasticity * transfer * absorptive[:, None] * knowledge_growth
-            + catch_up_rate * gap)
+    elasticity = np.minimum(knowledge_elasticity * transfer * absorptive[:, None], max_elasticity)
+    return base_growth + elasticity * knowledge_growth + catch_up_rate * gap
 
 
 def graduate_flows(

@@ -232,7 +232,8 @@ class YearlyProcesses:
         absorptive = (share / (state.skilled.sum() / state.workers.sum())) ** ec.absorptive_elasticity
         growth = economy.productivity_growth(state.productivity, knowledge_growth, state.transfer, absorptive,
                                              ec.base_tfp_growth * self.income_level ** -ec.tfp_income_elasticity,
-                                             ec.knowledge_effect * self.knowledge_weights, ec.catch_up_rate)
+                                             ec.knowledge_effect * self.knowledge_weights, ec.catch_up_rate,
+                                             ec.max_knowledge_elasticity)
         state.productivity *= np.exp(growth)
         # breakthroughs: a field's yearly chance is shared among regions by their capacity in it
         capacity_share = own / np.maximum(own.sum(axis=0), 1e-12)

@@ -180,6 +180,8 @@ class EconomyConfig(_Section):
     """Convergence: base productivity growth falls with national real income per person, g0 (y_2012 / y)^lambda (lambda); the median of the shipped posterior (sim/data/posterior.csv)."""
     knowledge_effect: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1974
     """Elasticity of productivity to the knowledge intensity (stock over GDP) a sector draws on, gamma (output-weighted mean over the field sectors); the median of the shipped posterior (sim/data/posterior.csv)."""
+    max_knowledge_elasticity: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    """Upper bound of a sector's elasticity of productivity to knowledge intensity after field weights, transfer and absorptive capacity (at most proportional: a doubling of knowledge intensity at most doubles productivity)."""
     catch_up_rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.02805
     """Yearly closing of the log gap to the sector's most productive province, kappa; the median of the shipped posterior (sim/data/posterior.csv)."""
     absorptive_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
