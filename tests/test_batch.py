@@ -22,8 +22,10 @@ from ensemble_helpers import FailingRuns
 from pandas.testing import assert_frame_equal
 
 import sim.experiments.batch as batch_module
+import sim.experiments.compact as compact_module
 from sim.cli import main as cli_main
 from sim.experiments.batch import ModelRecorder, run_batch
+from sim.experiments.identity import code_hash
 from sim.experiments.progress import Progress
 from sim.experiments.runner import plan_blocks, run_ensemble
 from sim.experiments.spec import load_experiment
@@ -89,9 +91,11 @@ def reference(experiment: Path, tmp_path_factory) -> Path:
 
 
 def test_streaming_layout_manifest_and_labels(reference: Path, experiment: Path) -> None:
-    for table in TABLES:
+    for table in TABLES:  # blocks compacted at the end: one file per table, named by its range of runs
         names = sorted(p.name for p in (reference / table).iterdir())
-        assert names == [f"part-{i:06d}.parquet" for i in range(RUNS)], table
+        expected = ["_commit-000000-000008.json"] if table == "runs" else []
+        assert names == [*expected, "part-000000-000008.parquet"], table
+    assert sorted(p.name for p in reference.iterdir()) == ["events", "manifest.json", "national", "province", "runs"]
     manifest = read_manifest(reference)
     assert manifest["kind"] == "batch" and manifest["runs_total"] == RUNS
     assert manifest["status"] == "complete" and manifest["runs_ok"] == RUNS
@@ -103,6 +107,7 @@ def test_streaming_layout_manifest_and_labels(reference: Path, experiment: Path)
     assert manifest["scenarios"]["baseline"]["resolved"]["run"]["end_year"] == 2026
     for key in ("package_version", "git_commit", "mesa", "numpy", "created"):
         assert key in manifest
+    assert manifest["code_hash"] == code_hash() == manifest["sessions"][0]["code_hash"]
     json.dumps(manifest)
 
     for table in TABLES:
@@ -155,11 +160,12 @@ def test_executors_give_identical_tables(executor: str, workers: int, reference:
     assert_same_tables(reference, out)
 
 
-def test_parts_may_group_runs(reference: Path, tmp_path: Path) -> None:
+def test_parts_may_group_runs(reference: Path, tmp_path: Path, monkeypatch) -> None:
     path = write_experiment(tmp_path, EXPERIMENT + "[record]\nruns_per_part = 3\n")
+    monkeypatch.setattr(compact_module, "CHUNK_BYTES", 1)  # every block its own chunk: nothing compacted
     out = tmp_path / "results"
     run_batch(path, executor="serial", out=out, progress=False)
-    assert sorted(p.name for p in (out / "runs").iterdir()) == [
+    assert sorted(p.name for p in (out / "runs").glob("part-*")) == [
         "part-000000.parquet", "part-000003.parquet", "part-000006.parquet"]
     assert_same_tables(reference, out)
 
@@ -234,9 +240,10 @@ def test_fail_fast_stops_then_resume_finishes(reference: Path, experiment: Path,
 
 
 def test_resume_removes_partial_parts_and_runs_only_what_is_missing(reference: Path, experiment: Path,
-                                                                    tmp_path: Path) -> None:
+                                                                    tmp_path: Path, monkeypatch) -> None:
     out = tmp_path / "results"
-    shutil.copytree(reference, out)
+    monkeypatch.setattr(compact_module, "CHUNK_BYTES", 1)  # leave the blocks as a killed batch leaves them
+    run_batch(experiment, executor="serial", out=out, progress=False)
     # a crash between a block's data parts and its runs part, and a half-written temporary file
     (out / "runs" / "part-000003.parquet").unlink()
     (out / "runs" / "part-000006.parquet").unlink()

@@ -124,3 +124,31 @@ def test_public_api():
         assert getattr(sim, name) is not None, name
     with pytest.raises(AttributeError):
         sim.no_such_thing  # noqa: B018
+
+
+def test_out_folder_check_writes_nothing(tmp_path):
+    from sim.cli import check_out_folder
+    from sim.errors import SimError
+
+    check_out_folder(tmp_path / "new" / "deeper")  # absent: fine, and not made yet
+    (tmp_path / "empty").mkdir()
+    check_out_folder(tmp_path / "empty")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    check_out_folder(tmp_path / "full", replace=True)  # a report folder is replaced
+    with pytest.raises(SimError, match="not empty"):
+        check_out_folder(tmp_path / "full")
+    with pytest.raises(SimError, match="is a file"):
+        check_out_folder(tmp_path / "full" / "x")
+    with pytest.raises(SimError, match="so no folder can be made under it"):
+        check_out_folder(tmp_path / "full" / "x" / "y")
+    with pytest.raises(SimError, match="not a valid folder path"):
+        check_out_folder(tmp_path / "a\x00b")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["empty", "full", "x"]
+
+
+def test_error_lines_are_one_line():
+    from sim.cli import one_line
+
+    assert one_line("a\nb\r\nc") == "a b c"
+    assert len(one_line("x" * 10_000)) == 4000

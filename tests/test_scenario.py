@@ -213,3 +213,57 @@ def test_no_code_builds_scenario_text_to_change_a_value() -> None:
         if re.search(r"""f["'][^"']*\{[^}]*\}=\{""", text) or "tomllib.loads(f" in text and "loading.py" not in path.name:
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_every_shipped_scenario_loads_with_a_valid_name() -> None:
+    from sim.scenario.schema import NAME_PATTERN
+
+    files = sorted(SCENARIOS.glob("*.toml"))
+    assert files
+    for path in files:
+        assert NAME_PATTERN.fullmatch(load_scenario(path).name), path
+
+
+@pytest.mark.parametrize("name", ["hefei", "run-1.2_x", "A" * 64, "_x", "-x", "x.."])
+def test_names_that_are_names(name) -> None:
+    assert Scenario.model_validate({"name": name}).name == name
+
+
+@pytest.mark.parametrize("name", ["", ".", "..", "../x", "a/b", "a\\b", "A" * 65, "a b", "a\x00b", "a\n", "é"])
+def test_names_that_are_not_names_are_refused_everywhere(name) -> None:
+    with pytest.raises(ScenarioError) as info:
+        Scenario().with_values({"name": name}, source="values")
+    assert info.value.key == "name" and "not a valid name" in info.value.message
+    assert "\n" not in str(info.value)
+
+
+def test_nesting_up_to_the_limit_is_read_and_beyond_it_refused(write_toml) -> None:
+    from sim.scenario.loading import MAX_DEPTH, read_toml
+
+    at_limit = write_toml("twenty.toml", "[" + ".".join(["t"] * (MAX_DEPTH - 1)) + "]\nx = 1\n")
+    assert read_toml(at_limit)["t"]["t"]
+    beyond = write_toml("deeper.toml", "[" + ".".join(["t"] * MAX_DEPTH) + "]\nx = 1\n")
+    with pytest.raises(ScenarioError) as info:
+        read_toml(beyond)
+    assert info.value.source.endswith("deeper.toml") and "nested more than" in info.value.message
+    # a.b and 18 arrays around a number: 20 levels
+    assert parse_override("a.b=" + "[" * (MAX_DEPTH - 2) + "1" + "]" * (MAX_DEPTH - 2))[0] == ["a", "b"]
+    with pytest.raises(ScenarioError, match="nested more than"):
+        parse_override("a.b=" + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1))
+
+
+def test_experiment_files_are_read_by_the_same_safe_reader(tmp_path) -> None:
+    import os
+
+    from sim.errors import ExperimentError
+    from sim.experiments.spec import load_experiment
+
+    os.mkfifo(tmp_path / "pipe.toml")
+    with pytest.raises(ExperimentError, match="FIFO"):
+        load_experiment(tmp_path / "pipe.toml")
+
+
+def test_inf_and_nan_are_refused_in_python_values_too() -> None:
+    for value in (float("inf"), float("-inf"), float("nan")):
+        with pytest.raises(ScenarioError, match="finite number"):
+            Scenario().with_values({"economy.catch_up_rate": value})

@@ -15,6 +15,7 @@ import pytest
 from ensemble_helpers import ISHIGAMI, FailingPoints, IshigamiEvaluator, ishigami_indices
 from numpy.testing import assert_allclose, assert_array_equal
 
+import sim.experiments.compact as compact_module
 from sim.analysis.sensitivity import (
     NATIONAL_OUTPUTS,
     ModelEvaluator,
@@ -111,9 +112,10 @@ def test_dask_executor_gives_identical_runs(tmp_path: Path) -> None:
     assert "Dask" in dask.executor
 
 
-def test_resume_runs_only_the_missing_runs(tmp_path: Path) -> None:
+def test_resume_runs_only_the_missing_runs(tmp_path: Path, monkeypatch) -> None:
     spec = SensitivitySpec("ishigami", ISHIGAMI, outputs=("y",), seed=1, samples=64, runs_per_part=20)
     out = tmp_path / "resume"
+    monkeypatch.setattr(compact_module, "CHUNK_BYTES", 1)  # leave the blocks as a killed run leaves them
     first = run_sensitivity(spec, IshigamiEvaluator(), out=out, executor="serial", figures=False)
     parts = sorted((out / "runs").glob("part-*.parquet"))
     assert len(parts) == math.ceil(spec.runs_total / 20)
@@ -126,6 +128,10 @@ def test_resume_runs_only_the_missing_runs(tmp_path: Path) -> None:
     assert again.runs_run == 60 and again.runs_resumed == spec.runs_total - 60
     assert not list((out / "runs").glob(".part-*"))
     pd.testing.assert_frame_equal(first.indices, again.indices)
+    monkeypatch.undo()  # compacted at the end of a resume: one file
+    run_sensitivity(spec, IshigamiEvaluator(), out=out, executor="serial", resume=True, figures=False)
+    assert [p.name for p in (out / "runs").glob("part-*")] == ["part-000000-000320.parquet"]
+    assert_array_equal(read_outputs(out, spec)[0]["y"], first.outputs["y"])
     # without --resume a full folder is refused; another analysis is never mixed in
     with pytest.raises(ResultsError, match="not empty"):
         run_sensitivity(spec, IshigamiEvaluator(), out=out, executor="serial")

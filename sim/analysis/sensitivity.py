@@ -43,9 +43,12 @@ import pandas as pd
 
 from sim.errors import SimError
 from sim.experiments.executors import ExecutorChoice
+from sim.experiments.folder import ResultsFolder
+from sim.experiments.identity import name_problem
 from sim.experiments.outcomes import DEFAULT_OUTPUTS, NATIONAL_OUTPUTS, ModelEvaluator, OutcomeRecorder
+from sim.experiments.parts import to_arrow, write_table_atomic
 from sim.experiments.runlist import DesignRunList, Run, column_name
-from sim.experiments.runner import ResultsFolder, run_ensemble
+from sim.experiments.runner import run_ensemble
 from sim.experiments.store import provenance, read_table
 
 __all__ = [
@@ -56,9 +59,9 @@ __all__ = [
     "SensitivityResult",
     "SensitivitySpec",
     "analyse",
+    "check_folder",
     "check_method",
     "column_name",
-    "format_indices",
     "read_outputs",
     "run_sensitivity",
 ]
@@ -109,6 +112,9 @@ class SensitivitySpec:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"method: expected one of {', '.join(METHODS)}, got {self.method!r}")
+        problem = name_problem(self.name)
+        if problem:
+            raise ValueError(f"name: {self.name!r:.70}: {problem}")
         if not self.parameters:
             raise ValueError("parameters: give at least one parameter with bounds")
         names = [p[0] for p in self.parameters]
@@ -304,10 +310,17 @@ def _results_folder(out: str | Path, spec: SensitivitySpec, evaluator: Evaluator
     return ResultsFolder(Path(out), manifest, "hash", "sensitivity analysis", mismatch)
 
 
+def check_folder(out: str | Path, spec: SensitivitySpec, evaluator: Evaluator, *, scenario=None, replicates: int = 1,
+                 resume: bool = False, allow_code_change: bool = False) -> None:
+    """Check that ``out`` can take this analysis, without touching it (raises ``ResultsError`` as
+    :func:`run_sensitivity` would)."""
+    _results_folder(out, spec, evaluator, scenario, replicates, None).check(resume, allow_code_change)
+
+
 def run_sensitivity(spec: SensitivitySpec, evaluator: Evaluator, *, scenario=None, replicates: int = 1,
                     out: str | Path | None = None, executor: str = "serial", workers: int | None = None,
                     address: str = "local", resume: bool = False, progress: bool = False, figures: bool = True,
-                    manifest_extra: dict[str, Any] | None = None) -> SensitivityResult:
+                    manifest_extra: dict[str, Any] | None = None, allow_code_change: bool = False) -> SensitivityResult:
     """Sample the design, evaluate every design point on an executor, analyse with SALib.
 
     Args:
@@ -325,12 +338,15 @@ def run_sensitivity(spec: SensitivitySpec, evaluator: Evaluator, *, scenario=Non
         progress: show progress on stderr.
         figures: write ``figures/sensitivity_indices.png`` (with ``out``).
         manifest_extra: more entries for the manifest (the experiment file, the overrides...).
+        allow_code_change: resume a folder whose runs were made by other code (the manifest records it).
 
     Returns:
         A :class:`SensitivityResult`; its ``indices`` are empty when some points failed or are missing.
 
     Raises:
-        ResultsError: ``out`` is not empty (without ``resume``) or holds another analysis.
+        ResultsError: ``out`` cannot take the analysis (a file, not writable, another writer, not
+            empty without ``resume``, another analysis, other code; see :mod:`sim.experiments.folder`).
+        Interrupted: SIGINT or SIGTERM stopped it (finished points kept; manifest ``interrupted``).
     """
     started = time.monotonic()
     design = spec.design()
@@ -345,10 +361,10 @@ def run_sensitivity(spec: SensitivitySpec, evaluator: Evaluator, *, scenario=Non
         if not (folder / "design.parquet").exists():
             frame = pd.DataFrame(design, columns=[column_name(n) for n in spec.names])
             frame.insert(0, "run_id", np.arange(total, dtype=np.int64))
-            frame.to_parquet(folder / "design.parquet", index=False)
+            write_table_atomic(folder / "design.parquet", to_arrow(frame))
 
     result = run_ensemble(runs, recorder, executor=choice, folder=target, resume=resume, runs_per_part=per_part,
-                          progress=progress, on_open=write_design)
+                          progress=progress, on_open=write_design, allow_code_change=allow_code_change)
     if target is None:
         outputs, failed, missing = _outputs_of(result.tables.get("runs", pd.DataFrame()), spec)
     else:
@@ -367,29 +383,6 @@ def run_sensitivity(spec: SensitivitySpec, evaluator: Evaluator, *, scenario=Non
     return SensitivityResult(folder=result.folder, spec=spec, design=design, outputs=outputs, indices=indices,
                              failed=failed, runs_run=result.runs_run, runs_resumed=result.runs_resumed,
                              elapsed_s=time.monotonic() - started, executor=result.executor, figures=written, runs=runs)
-
-
-def format_indices(indices: pd.DataFrame, method: str) -> str:
-    """The indices as a terminal table, one block per outcome, parameters by importance."""
-    if indices.empty:
-        return "(no indices)"
-    lines = []
-    for outcome, rows in indices.groupby("outcome", sort=False):
-        lines.append(f"{outcome}:")
-        if method == "sobol":
-            rows = rows.sort_values("ST", ascending=False)
-            lines.append(f"  {'parameter':<40} {'S1':>7} {'+/-':>6} {'ST':>7} {'+/-':>6}")
-            for _, r in rows.iterrows():
-                lines.append(f"  {r['parameter']:<40} {r['S1']:>7.3f} {r['S1_conf']:>6.3f} {r['ST']:>7.3f} "
-                             f"{r['ST_conf']:>6.3f}")
-        else:
-            rows = rows.sort_values("mu_star", ascending=False)
-            lines.append(f"  {'parameter':<40} {'mu*':>10} {'+/-':>9} {'sigma':>10} {'mu*/max':>8}")
-            for _, r in rows.iterrows():
-                lines.append(f"  {r['parameter']:<40} {r['mu_star']:>10.4g} {r['mu_star_conf']:>9.3g} "
-                             f"{r['sigma']:>10.4g} {r['mu_star_normalised']:>8.2f}")
-        lines.append("")
-    return "\n".join(lines).rstrip()
 
 
 def check_method(method: str) -> str:

@@ -1,4 +1,4 @@
-"""Sensitivity experiment files: a batch experiment file (:mod:`sim.experiments.spec`) with a ``[sensitivity]`` table.
+"""Sensitivity experiment files (a batch experiment file with a ``[sensitivity]`` table), and the indices as text.
 
 Read with one convention: ``[sensitivity.parameters]`` lists each varied key path with its
 ``[low, high]`` bounds, and the experiment names exactly one scenario and no ``[sweep]``.
@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
 from sim.analysis.sensitivity import DEFAULT_OUTPUTS, ModelEvaluator, SensitivitySpec, check_method
 from sim.errors import ExperimentError, ScenarioError
 from sim.experiments.spec import ResolvedExperiment, load_experiment
 
-__all__ = ["load_sensitivity"]
+__all__ = ["format_indices", "load_sensitivity"]
 
 
 def load_sensitivity(path: str | Path, overrides: Sequence[str] = (), *, method: str | None = None,
@@ -77,3 +79,26 @@ def load_sensitivity(path: str | Path, overrides: Sequence[str] = (), *, method:
     except ValueError as exc:
         raise ExperimentError(source, "sensitivity", str(exc)) from None
     return spec, evaluator, experiment
+
+
+def format_indices(indices: pd.DataFrame, method: str) -> str:
+    """The indices as a terminal table, one block per outcome, parameters by importance."""
+    if indices.empty:
+        return "(no indices)"
+    lines = []
+    for outcome, rows in indices.groupby("outcome", sort=False):
+        lines.append(f"{outcome}:")
+        if method == "sobol":
+            rows = rows.sort_values("ST", ascending=False)
+            lines.append(f"  {'parameter':<40} {'S1':>7} {'+/-':>6} {'ST':>7} {'+/-':>6}")
+            for _, r in rows.iterrows():
+                lines.append(f"  {r['parameter']:<40} {r['S1']:>7.3f} {r['S1_conf']:>6.3f} {r['ST']:>7.3f} "
+                             f"{r['ST_conf']:>6.3f}")
+        else:
+            rows = rows.sort_values("mu_star", ascending=False)
+            lines.append(f"  {'parameter':<40} {'mu*':>10} {'+/-':>9} {'sigma':>10} {'mu*/max':>8}")
+            for _, r in rows.iterrows():
+                lines.append(f"  {r['parameter']:<40} {r['mu_star']:>10.4g} {r['mu_star_conf']:>9.3g} "
+                             f"{r['sigma']:>10.4g} {r['mu_star_normalised']:>8.2f}")
+        lines.append("")
+    return "\n".join(lines).rstrip()

@@ -101,6 +101,8 @@ def check_out_folder(folder: Path, option: str = "--out", replace: bool = False)
             (unless ``replace``), or its first existing folder is not writable.
     """
     where = f"{option} {folder}"
+    if "\x00" in str(folder):
+        raise SimError(f"{option} {str(folder)!r}: not a valid folder path (it holds a NUL byte)")
     try:
         if folder.exists() or folder.is_symlink():
             if not folder.is_dir():

@@ -27,7 +27,10 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                         help="worker processes of the process pool (or local Dask cluster); 0 = all cores "
                              "(default: the experiment's [executor])")
     parser.add_argument("--resume", action="store_true",
-                        help="finish the batch in --out: run only the runs that are missing")
+                        help="finish the batch in --out: verify the runs there, run those missing or damaged")
+    parser.add_argument("--allow-code-change", action="store_true",
+                        help="with --resume: accept that the runs already there were made by other code "
+                             "(the manifest records both)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR",
                         help="results folder (default: results/batch-<experiment name>)")
     parser.add_argument("--fail-fast", action="store_true", help="stop at the first failed run")
@@ -36,9 +39,14 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run the batch; print the summary and where the results are. Exit 1 when a run failed."""
+    """Run the batch; print the summary and where the results are. Exit 1 when a run failed.
+
+    Exit 2 for bad input (nothing written), 130/143 when SIGINT/SIGTERM stopped it (finished runs kept).
+    """
     from sim.experiments.batch import check_folder, default_folder, run_batch
+    from sim.experiments.executors import check_dask_address
     from sim.experiments.runner import WorkerLost
+    from sim.experiments.signals import Interrupted, stop_on_signals
     from sim.experiments.spec import load_experiment
     from sim.experiments.summary import format_summary
 
@@ -46,6 +54,10 @@ def main(args: argparse.Namespace) -> int:
         raise SimError(f"--workers: expected 0 (all cores) or more, got {args.workers}")
     if args.serial and args.workers is not None:
         raise SimError("--workers: not used with --serial")
+    if args.allow_code_change and not args.resume:
+        raise SimError("--allow-code-change: only with --resume")
+    if args.dask is not None:
+        check_dask_address(args.dask)
     experiment = load_experiment(args.experiment, args.overrides)
     if experiment.spec.sensitivity is not None:
         raise SimError(f"{args.experiment}: sensitivity: a sensitivity experiment samples its parameters: "
@@ -53,14 +65,20 @@ def main(args: argparse.Namespace) -> int:
     if args.dask is not None and not args.debug:
         _quiet_dask()
     out = args.out or default_folder(experiment)
-    check_folder(out, experiment, args.resume)
+    check_folder(out, experiment, args.resume, args.allow_code_change)
     resume_hint = f"sim batch {shlex.quote(args.experiment)} --resume --out {shlex.quote(str(out))}"
     if args.overrides:
         resume_hint += "".join(f" --set {shlex.quote(o)}" for o in args.overrides)
     try:
-        result = run_batch(experiment, workers=args.workers, dask=args.dask, resume=args.resume, out=out,
-                           fail_fast=args.fail_fast, progress=not args.no_progress,
-                           executor="serial" if args.serial else None)
+        with stop_on_signals():
+            result = run_batch(experiment, workers=args.workers, dask=args.dask, resume=args.resume, out=out,
+                               fail_fast=args.fail_fast, progress=not args.no_progress,
+                               executor="serial" if args.serial else None, allow_code_change=args.allow_code_change)
+    except Interrupted as exc:
+        kept = getattr(exc, "units_done", None)
+        what = f"{kept} finished run(s) are kept" if kept is not None else "the runs finished so far are kept"
+        print(f"interrupted by {exc.name}; {what} in {out}/. To finish: {resume_hint}", file=sys.stderr)
+        return exc.exit_status
     except KeyboardInterrupt:
         print(f"interrupted; the runs finished so far are kept. To finish: {resume_hint}", file=sys.stderr)
         return 130
@@ -73,7 +91,9 @@ def main(args: argparse.Namespace) -> int:
     print(format_summary(result.summary, sweep_columns))
     ran = f"{result.runs_run} run(s) in {result.elapsed_s:.1f} s on {result.executor}"
     if result.runs_resumed:
-        ran += f"; {result.runs_resumed} were already done"
+        ran += f"; {result.runs_resumed} were already done (verified)"
+    if result.runs_repaired:
+        ran += f"; {result.runs_repaired} repaired (their parts were missing or damaged, so they were run again)"
     print(f"\n{ran}.\nResults written to {result.folder}/")
     if result.ok:
         return 0

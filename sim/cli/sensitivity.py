@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import shlex
+import sys
 from pathlib import Path
 
 from sim.errors import SimError
@@ -30,7 +32,10 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--dask", default=None, metavar="ADDRESS",
                         help='run on Dask: "local" (a LocalCluster) or a scheduler address tcp://host:8786')
     parser.add_argument("--serial", action="store_true", help="run in this process (no worker processes)")
-    parser.add_argument("--resume", action="store_true", help="finish the analysis already in --out")
+    parser.add_argument("--resume", action="store_true",
+                        help="finish the analysis already in --out (verifies what is there, reruns what is damaged)")
+    parser.add_argument("--allow-code-change", action="store_true",
+                        help="with --resume: accept that the points already there were made by other code")
     parser.add_argument("--out", type=Path, default=None,
                         help="results folder (default: results/sensitivity-<experiment>-<method>)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -39,15 +44,20 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Load the experiment, run the design, print the indices."""
-    from sim.analysis.sensitivity import check_method, format_indices, run_sensitivity
-    from sim.analysis.sensitivity_files import load_sensitivity
-    from sim.experiments.executors import ExecutorChoice
+    from sim.analysis.sensitivity import check_folder, check_method, run_sensitivity
+    from sim.analysis.sensitivity_files import format_indices, load_sensitivity
+    from sim.experiments.executors import ExecutorChoice, check_dask_address
+    from sim.experiments.signals import Interrupted, stop_on_signals
 
     method = check_method(args.method) if args.method is not None else None
     if args.samples < 0:
         raise SimError(f"--samples: expected a positive number, got {args.samples}")
     if args.workers is not None and args.workers < 0:
         raise SimError(f"--workers: expected a positive number (0 = all cores), got {args.workers}")
+    if args.allow_code_change and not args.resume:
+        raise SimError("--allow-code-change: only with --resume")
+    if args.dask is not None:
+        check_dask_address(args.dask)
     outputs = tuple(o.strip() for o in args.outputs.split(",") if o.strip()) if args.outputs else None
     spec, evaluator, experiment = load_sensitivity(args.experiment, args.overrides, method=method,
                                                    samples=args.samples, outputs=outputs)
@@ -55,17 +65,29 @@ def main(args: argparse.Namespace) -> int:
     config = experiment.spec.executor
     choice = ExecutorChoice.pick(config.kind, config.workers, config.address, workers=args.workers, dask=args.dask,
                                  executor="serial" if args.serial else None)
-    out = args.out or Path("results") / f"sensitivity-{spec.name}-{method}"
+    out = args.out or Path("results") / f"sensitivity-{spec.name}-{method}"  # spec.name is checked: a plain name
     scenario = experiment.scenarios[0]
+    check_folder(out, spec, evaluator, scenario=scenario, replicates=experiment.replicates, resume=args.resume,
+                 allow_code_change=args.allow_code_change)
     print(f"{method.capitalize()} analysis of {len(spec.parameters)} parameters on scenario "
           f"{scenario.name!r} ({scenario.run.start_year}-{scenario.run.end_year}): "
           f"{spec.runs_total} runs x {experiment.replicates} seed(s)")
-    result = run_sensitivity(spec, evaluator, scenario=scenario, replicates=experiment.replicates, out=out,
-                             executor=choice.kind, workers=choice.workers or None, address=choice.address,
-                             resume=args.resume, progress=not args.no_progress,
-                             manifest_extra={"experiment_file": str(args.experiment),
-                                             "experiment": experiment.to_json(),
-                                             "overrides": list(args.overrides)})
+    try:
+        with stop_on_signals():
+            result = run_sensitivity(spec, evaluator, scenario=scenario, replicates=experiment.replicates, out=out,
+                                     executor=choice.kind, workers=choice.workers or None, address=choice.address,
+                                     resume=args.resume, progress=not args.no_progress,
+                                     manifest_extra={"experiment_file": str(args.experiment),
+                                                     "experiment": experiment.to_json(),
+                                                     "overrides": list(args.overrides)},
+                                     allow_code_change=args.allow_code_change)
+    except Interrupted as exc:
+        hint = f"sim sensitivity {shlex.quote(str(args.experiment))} --resume --out {shlex.quote(str(out))}"
+        hint += f" --method {method}" + (f" --samples {args.samples}" if args.samples else "")
+        hint += "".join(f" --set {shlex.quote(o)}" for o in args.overrides)
+        print(f"interrupted by {exc.name}; the points finished so far are kept in {out}/. To finish: {hint}",
+              file=sys.stderr)
+        return exc.exit_status
     done = f"{result.runs_run} runs in {result.elapsed_s:.0f} s on {result.executor}"
     if result.runs_resumed:
         done += f" ({result.runs_resumed} already done)"

@@ -5,22 +5,22 @@
 with :func:`sim.experiments.runner.run_ensemble` and a :class:`ModelRecorder`, which writes each
 finished part at once into a results folder laid out as :mod:`sim.experiments.store` documents::
 
-    manifest.json                 the experiment as resolved, its hash, versions, git commit
-    runs/part-000042.parquet      one row per run: status, error, seed, parameters, end-year metrics
-    national/part-000042.parquet  one row per run and year
-    province/part-000042.parquet  one row per run, year and province
-    events/part-000042.parquet    one row per event that fired
+    manifest.json                        the experiment as resolved, its hash, versions, code hash, git commit
+    runs/part-000000-000210.parquet      one row per run: status, error, seed, parameters, end-year metrics
+    national/part-000000-000210.parquet  one row per run and year
+    province/part-000000-000210.parquet  one row per run, year and province
+    events/part-000000-000210.parquet    one row per event that fired
 
 Seeds: run ``i`` gets child ``i`` of ``numpy.random.SeedSequence(seed)``, so a run's result depends
 only on the experiment and ``i``, never on the executor, the number of workers or the completion
-order. A part holds one run up to 250 runs, then a block of runs (:func:`auto_runs_per_part`).
+order. Runs are recorded in blocks (:func:`auto_runs_per_part`), one part per block and table while
+the batch runs, compacted into a few files per table at the end (:mod:`sim.experiments.compact`).
 Streaming, resume, failures and the manifest are the runner's (see :mod:`sim.experiments.runner`);
 the end-of-batch summary is :mod:`sim.experiments.summary`.
 """
 
 from __future__ import annotations
 
-import math
 import sys
 import time
 from collections.abc import Callable
@@ -31,8 +31,10 @@ from typing import Any
 import pandas as pd
 
 from sim.experiments.executors import ExecutorChoice
+from sim.experiments.folder import ResultsFolder
+from sim.experiments.identity import check_name
 from sim.experiments.runlist import GridRunList, Run, run_seed
-from sim.experiments.runner import ResultsFolder, WorkerLost, describe_exception, run_ensemble
+from sim.experiments.runner import WorkerLost, describe_exception, run_ensemble
 from sim.experiments.spec import Experiment, ResolvedExperiment, load_experiment, resolve_experiment
 from sim.experiments.store import provenance
 from sim.experiments.summary import format_summary, summarise_folder, summarise_runs
@@ -72,17 +74,18 @@ RUNS_FIELDS: dict[str, str] = {
 
 DATA_TABLES: tuple[str, ...] = ("national", "province", "events")
 MAX_AUTO_RUNS_PER_PART = 50
-PARTS_TARGET = 250
+BLOCKS_TARGET = 48
 
 
 def auto_runs_per_part(runs_total: int) -> int:
-    """Runs per part when the experiment leaves it to us.
+    """Runs per block (part and task) when the experiment leaves it to us.
 
-    One run per part up to :data:`PARTS_TARGET` runs; beyond, about that many parts per table
-    (at most :data:`MAX_AUTO_RUNS_PER_PART` runs per part), because each Parquet file has a fixed
-    cost to write and to read that outweighs a short run.
+    About :data:`BLOCKS_TARGET` blocks (at most :data:`MAX_AUTO_RUNS_PER_PART` runs each; one run
+    per block below that many runs): each block costs a few Parquet files to write, which outweighs
+    a short run, while enough blocks keep every worker busy to the end. Blocks are compacted at the
+    end of the batch, so their number does not decide the number of files.
     """
-    return min(MAX_AUTO_RUNS_PER_PART, max(1, math.ceil(runs_total / PARTS_TARGET)))
+    return min(MAX_AUTO_RUNS_PER_PART, max(1, -(-runs_total // BLOCKS_TARGET)))
 
 
 # --------------------------------------------------------------------------------------
@@ -204,7 +207,8 @@ class ModelRecorder:
 
 
 def default_folder(experiment: ResolvedExperiment) -> Path:
-    """``results/batch-<experiment name>``."""
+    """``results/batch-<experiment name>`` (the name is checked: it cannot lead outside ``results``)."""
+    check_name(experiment.name, f"{experiment.source}: name")
     return Path("results") / f"batch-{experiment.name}"
 
 
@@ -234,18 +238,20 @@ def _results_folder(folder: str | Path, experiment: ResolvedExperiment, manifest
     return ResultsFolder(Path(folder), manifest, "experiment_hash", "batch", mismatch)
 
 
-def check_folder(folder: str | Path, experiment: ResolvedExperiment, resume: bool) -> dict[str, Any] | None:
+def check_folder(folder: str | Path, experiment: ResolvedExperiment, resume: bool,
+                 allow_code_change: bool = False) -> dict[str, Any] | None:
     """Check that ``folder`` can take this batch, without touching it.
 
     Returns:
         The folder's manifest when there is a batch to resume, else None (a new batch).
 
     Raises:
-        ResultsError: ``folder`` is a file; is not empty and ``resume`` is False; or holds
-            something other than this experiment's batch.
+        ResultsError: ``folder`` is a file, under a file or not writable; another writer holds it;
+            it is not empty and ``resume`` is False; it holds something other than this experiment's
+            batch, or (unless ``allow_code_change``) runs made by other code.
     """
     identity = {"kind": "batch", "experiment_hash": experiment.hash}
-    return _results_folder(folder, experiment, identity).check(resume)
+    return _results_folder(folder, experiment, identity).check(resume, allow_code_change)
 
 
 # --------------------------------------------------------------------------------------
@@ -261,7 +267,8 @@ class BatchResult:
         experiment: the experiment as resolved.
         runs_total: length of the run list.
         runs_run: runs run by this call.
-        runs_resumed: runs already in the folder when this call started (``resume``).
+        runs_resumed: runs already in the folder (and verified) when this call started (``resume``).
+        runs_repaired: runs whose parts were missing or damaged when this call started (run again).
         failed: the failed runs of the whole folder (run_id, labels, error; the first 1,000).
         summary: per scenario and sweep point, end-year metrics (see :func:`summarise_runs`).
         stopped: True when ``fail_fast`` stopped the batch before every run was done.
@@ -287,6 +294,7 @@ class BatchResult:
     executor: str = ""
     runs_missing: int = 0
     runs_failed: int = 0
+    runs_repaired: int = 0
 
     @property
     def ok(self) -> bool:
@@ -316,7 +324,8 @@ def _resolve(experiment: str | Path | Experiment | ResolvedExperiment | dict[str
 def run_batch(experiment: str | Path | Experiment | ResolvedExperiment | dict[str, Any], workers: int | None = None,
               dask: str | None = None, resume: bool = False, out: str | Path | None = None,
               overrides: tuple[str, ...] | list[str] = (), fail_fast: bool = False, progress: bool = True,
-              executor: str | None = None, *, evaluator: Callable[[Any, Run], Any] | None = None) -> BatchResult:
+              executor: str | None = None, *, evaluator: Callable[[Any, Run], Any] | None = None,
+              allow_code_change: bool = False) -> BatchResult:
     """Run every run of an experiment, streaming each finished part to a results folder.
 
     Args:
@@ -335,13 +344,15 @@ def run_batch(experiment: str | Path | Experiment | ResolvedExperiment | dict[st
             else the experiment's ``[executor] kind``).
         evaluator: ``evaluator(scenario, run) -> finished model`` instead of running the model with
             the run's seed (see :class:`ModelRecorder`).
+        allow_code_change: resume a folder whose runs were made by other code (the manifest records it).
 
     Returns:
         A :class:`BatchResult`: the folder, counts, failed runs and the end-year summary.
 
     Raises:
         ExperimentError, ScenarioError: invalid experiment or override (nothing is written).
-        ResultsError: ``out`` is not empty (without ``resume``) or holds another experiment.
+        ResultsError: ``out`` cannot take the batch (see :func:`check_folder`).
+        Interrupted: SIGINT or SIGTERM stopped it (finished runs kept; manifest ``interrupted``).
 
     Example:
         >>> result = run_batch("experiments/smoke.toml", out="results/smoke")  # doctest: +SKIP
@@ -364,9 +375,10 @@ def run_batch(experiment: str | Path | Experiment | ResolvedExperiment | dict[st
     before = time.monotonic() - started
     result = run_ensemble(exp.run_list, ModelRecorder.for_experiment(exp, evaluator), executor=choice, folder=target,
                           resume=resume, runs_per_part=runs_per_part, fail_fast=fail_fast, progress=progress,
-                          on_start=announce if progress else None)
+                          on_start=announce if progress else None, allow_code_change=allow_code_change)
     summary, failed, runs_done, runs_failed = summarise_folder(folder, list(exp.sweep_columns.values()))
     return BatchResult(folder=folder, experiment=exp, runs_total=exp.runs_total, runs_run=result.runs_run,
                        runs_resumed=result.runs_resumed, failed=failed, summary=summary, stopped=result.stopped,
                        elapsed_s=time.monotonic() - started, startup_s=before + result.startup_s, run_s=result.run_s,
-                       executor=result.executor, runs_missing=exp.runs_total - runs_done, runs_failed=runs_failed)
+                       executor=result.executor, runs_missing=exp.runs_total - runs_done, runs_failed=runs_failed,
+                       runs_repaired=result.runs_repaired)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from sim.errors import ExperimentError
+from sim.experiments.identity import name_problem
 
 __all__ = [
     "FORBIDDEN_KEYS",
@@ -90,6 +91,15 @@ class Experiment(_Section):
     executor: ExecutorConfig = ExecutorConfig()
     sensitivity: SensitivityConfig | None = None
     """Makes the file a sensitivity experiment (``sim sensitivity``); ``sim batch`` refuses it."""
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, name: str) -> str:
+        """The name becomes part of a path: letters, digits, ``-``, ``_``, ``.``; at most 64 characters."""
+        problem = name_problem(name)
+        if problem:
+            raise ValueError(problem)
+        return name
 
 
 def _describe(exc: ValidationError) -> tuple[str, str]:

@@ -5,8 +5,9 @@ value to every task), ``imap_unordered(fn, calls)`` (results as tasks finish, wi
 number in flight) and ``describe()`` (one line for the terminal).
 
 * :class:`SerialExecutor`: in this process, in order (debugging, tests, small ensembles).
-* :class:`ProcessExecutor`: a ``concurrent.futures`` process pool whose workers are started with
-  ``spawn`` (chosen per pool, never set globally).
+* :class:`ProcessExecutor`: a ``concurrent.futures`` process pool, started once per Python process
+  and reused by the ensembles that follow (:mod:`sim.experiments.pool`); workers are started with
+  ``forkserver`` (or ``spawn``), chosen for this pool only, never set globally.
 * :class:`DaskExecutor`: a Dask ``LocalCluster`` or a scheduler address; workers that write results
   must see the results folder at the same path (a cluster's shared file system).
 
@@ -17,37 +18,39 @@ and an experiment's ``[executor]`` give them.
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sim.errors import ResultsError, SimError
+from sim.experiments.pool import PRELOAD, default_start_method, discard_pool, get_pool
 
-__all__ = ["KINDS", "DaskExecutor", "ExecutorChoice", "ProcessExecutor", "SerialExecutor", "make_executor"]
+__all__ = [
+    "KINDS",
+    "DaskExecutor",
+    "ExecutorChoice",
+    "ProcessExecutor",
+    "SerialExecutor",
+    "check_dask_address",
+    "make_executor",
+]
 
 KINDS: tuple[str, ...] = ("serial", "process", "dask")
-PRELOAD: tuple[str, ...] = ("sim.model.model", "sim.experiments.single")
-"""Modules a pool worker imports when it starts, so that start-up is not counted as run time."""
+_ADDRESS = re.compile(r"(?:(?:tcp|tls|ucx|ws|wss)://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+)(?::\d{1,5})?/?")
 
 
-def _init_worker(preload: tuple[str, ...]) -> None:
-    """Start a pool worker: leave Ctrl-C to the parent (which stops the ensemble), import ``preload``."""
-    import importlib
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for module in preload:
-        importlib.import_module(module)
-
-
-def _ready(delay: float) -> int:
-    time.sleep(delay)
-    return os.getpid()
+def check_dask_address(address: str, option: str = "--dask") -> str:
+    """``address`` if it is ``local`` or a scheduler address (``tcp://host:port``), else a one-line :class:`SimError`."""
+    if address == "local" or (isinstance(address, str) and _ADDRESS.fullmatch(address)
+                              and not address.startswith(("tcp:///", "tls:///"))):
+        return address
+    shown = repr(address) if len(repr(address)) <= 80 else repr(address)[:77] + "..."
+    raise SimError(f"{option} {shown}: expected 'local' or a Dask scheduler address such as tcp://10.0.0.5:8786")
 
 
 def _folder_writable(folder: str) -> bool:
@@ -81,36 +84,43 @@ class SerialExecutor:
 
 
 class ProcessExecutor:
-    """A local process pool (``concurrent.futures``) whose workers are started with ``spawn``.
+    """A local process pool (``concurrent.futures``), kept for the session (:mod:`sim.experiments.pool`).
+
+    Entering reuses the session's pool when it has ``workers`` processes (else starts one); leaving
+    normally waits for tasks still running (after a stop) and keeps the pool for the next ensemble;
+    leaving on an exception (an interrupt, a lost worker) stops its workers at once.
 
     Args:
         workers: number of worker processes (0 or None = all cores).
-        start_method: ``"spawn"`` (default) or ``"forkserver"``; set for this pool only.
+        start_method: ``"forkserver"`` (default where available) or ``"spawn"``; for this pool only.
         preload: modules every worker imports when it starts.
     """
 
     kind = "process"
 
-    def __init__(self, workers: int | None = None, start_method: str = "spawn", preload: tuple[str, ...] = PRELOAD) -> None:
+    def __init__(self, workers: int | None = None, start_method: str | None = None,
+                 preload: tuple[str, ...] = PRELOAD) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self.start_method = start_method
+        self.start_method = start_method or default_start_method()
         self.preload = tuple(preload)
         self.window = 2 * self.workers + 2
-        self._pool: ProcessPoolExecutor | None = None
+        self.started_pool = False
+        self._pool = None
+        self._running: set[Any] = set()
 
     def __enter__(self) -> ProcessExecutor:
-        context = multiprocessing.get_context(self.start_method)
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=context, initializer=_init_worker,
-                                         initargs=(self.preload,))
-        # start every worker now, so that start-up is not counted as run time
-        for future in [self._pool.submit(_ready, 0.05) for _ in range(self.workers)]:
-            future.result()
+        self._pool, self.started_pool = get_pool(self.workers, self.start_method, self.preload)
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=True, cancel_futures=True)
-            self._pool = None
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if self._pool is None:
+            return
+        self._pool = None
+        if exc_type is not None:
+            discard_pool(kill=True)
+        elif self._running:
+            wait(self._running)
+        self._running = set()
 
     def share(self, value: Any) -> Any:
         """A handle to pass ``value`` to every task (pickled with each task)."""
@@ -138,8 +148,7 @@ class ProcessExecutor:
                     yield future.result()
                 fill()
         finally:
-            for future in pending:
-                future.cancel()
+            self._running = {future for future in pending if not future.cancel()}
 
     def describe(self) -> str:
         """One line for the terminal."""
@@ -289,6 +298,8 @@ class ExecutorChoice:
             raise SimError(f"executor: {self.kind!r} is not allowed; expected serial, process or dask")
         if self.workers is not None and self.workers < 0:
             raise SimError(f"--workers: expected a positive number (0 = all cores), got {self.workers}")
+        if self.kind == "dask":
+            check_dask_address(self.address)
 
     @classmethod
     def pick(cls, default_kind: str = "process", default_workers: int = 0, default_address: str = "local", *,
@@ -308,8 +319,6 @@ class ExecutorChoice:
         return cls(kind, default_workers if workers is None else workers, address)
 
     def make(self, tasks: int | None = None):
-        """Start nothing yet: the executor, a process pool no larger than ``tasks`` when given."""
-        workers = self.workers
-        if self.kind == "process" and tasks is not None:
-            workers = min(workers or os.cpu_count() or 1, max(1, tasks))
-        return make_executor(self.kind, workers, self.address)
+        """Start nothing yet: the executor (``tasks``, the number of tasks to run, is not used:
+        the session's process pool keeps its size from one ensemble to the next)."""
+        return make_executor(self.kind, self.workers, self.address)

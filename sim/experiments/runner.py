@@ -4,8 +4,10 @@ The path of every ensemble (a batch, a sensitivity design, a small validation en
 
     run list (sim.experiments.runlist) --> blocks of consecutive units --> executor (serial | process | Dask)
       --> on the worker: recorder.record(run list, units) --> tables
-      --> the worker writes the block's parts: data tables first, ``runs`` last   (or returns them: no folder)
-      --> in the parent: progress, failures, fail-fast, resume, the manifest
+      --> the worker writes the block's parts: data tables first, the committing ``runs`` part last
+          (sim.experiments.parts)   (or returns them: no folder)
+      --> in the parent: progress, failures, fail-fast, signals, the manifest; at the end the
+          blocks are compacted into a few files per table (sim.experiments.compact)
 
 :func:`run_ensemble` is the one function. What a run computes and what is recorded of it is the
 *recorder*'s business (:class:`Recorder`): the batch records the national, province, events and
@@ -17,14 +19,15 @@ Design choices, each for one promise:
 * Units: a recorder records either every run (``per_point = False``) or every point, with its
   replicates together (``per_point = True``). The ``run_id`` column of the ``runs`` table holds the
   unit: the run id, or the point.
-* Parts: a part holds a contiguous block of units and is named by its first unit, zero-padded
+* Parts: a block holds a contiguous range of units and is named by its first unit, zero-padded
   (:func:`part_width`). A block never crosses a multiple of ``runs_per_part`` (:func:`plan_blocks`),
-  so an uninterrupted ensemble and a resumed one lay out the same parts. Parts are written by the
-  worker that ran them, through :func:`sim.experiments.store.write_part` (a temporary name, then
-  an atomic rename).
-* Commit order: a block's data tables are written first and its ``runs`` part last. A unit is done
-  exactly when its row is in ``runs``; ``resume`` removes data parts without a ``runs`` part (a crash
-  between the two writes) and temporary files, then runs only the missing units.
+  so an uninterrupted ensemble and a resumed one lay out the same blocks.
+* Commit and resume: a unit is done exactly when a valid commit covers it
+  (:mod:`sim.experiments.parts`). ``resume`` verifies every commit (sizes, row counts, checksums)
+  and reruns what is missing or damaged: it never trusts a part it has not checked.
+* One writer: the folder is locked while the ensemble writes it (:mod:`sim.experiments.lock`).
+* Signals: SIGINT and SIGTERM stop the workers, keep the finished parts and leave the manifest
+  ``interrupted`` (:mod:`sim.experiments.signals`); the exception carries what was kept.
 * Memory: the parent keeps a bounded window of tasks in flight and the ids of the units done.
 * Failures: the recorder turns a run that raises into a ``runs`` row with ``status = "failed"`` and
   the error (:func:`describe_exception`); the ensemble goes on, or stops with ``fail_fast``.
@@ -34,37 +37,29 @@ Design choices, each for one promise:
 from __future__ import annotations
 
 import logging
-import math
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import pandas as pd
 
-from sim.errors import ResultsError
+from sim.experiments.compact import compact
 from sim.experiments.executors import DaskExecutor, ExecutorChoice, SerialExecutor
+from sim.experiments.folder import FolderSession, ResultsFolder
+from sim.experiments.parts import count_status, scan, write_block
 from sim.experiments.progress import Progress
 from sim.experiments.runlist import RunList
-from sim.experiments.store import (
-    clean_partial,
-    count_runs,
-    done_runs,
-    existing_manifest,
-    finish_manifest,
-    git_commit,
-    write_manifest,
-    write_part,
-)
+from sim.experiments.signals import Interrupted, stop_on_signals
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "EnsembleResult",
+    "Interrupted",
     "Outcome",
     "Recorder",
     "ResultsFolder",
@@ -152,54 +147,9 @@ def _run_block(task: _Task, start: int, stop: int, folder: str | None,
     tables, outcomes = task.recorder.record(task.runs, range(start, stop))
     if folder is None:
         return outcomes, tables
-    part = f"{start:0{width}d}"
-    for name, frame in tables.items():
-        if name != "runs":
-            write_part(Path(folder), name, part, frame)
-    write_part(Path(folder), "runs", part, tables["runs"])
+    data_tables = tuple(t for t in task.recorder.tables if t != "runs")
+    write_block(folder, tables, start, stop, width, data_tables)
     return outcomes, None
-
-
-# --------------------------------------------------------------------------------------
-# The results folder
-
-
-@dataclass
-class ResultsFolder:
-    """A results folder the runner streams into, and what makes it this ensemble's.
-
-    Attributes:
-        path: the folder.
-        manifest: the manifest of a new folder: ``kind``, the identity (under ``identity_key``),
-            what was run. The runner adds ``status``, ``sessions``, ``runs_per_part`` and the counts.
-        identity_key: the manifest key whose value must be the same to resume.
-        what: how messages name the ensemble ("batch", "sensitivity analysis").
-        mismatch: the message when ``resume`` finds another ensemble's folder (given its manifest).
-    """
-
-    path: Path
-    manifest: dict[str, Any]
-    identity_key: str
-    what: str
-    mismatch: Callable[[dict[str, Any]], str] | None = field(default=None, repr=False)
-
-    def check(self, resume: bool) -> dict[str, Any] | None:
-        """Check that the folder can take this ensemble, without touching it.
-
-        Returns:
-            The folder's manifest when there is an ensemble to resume, else None (a new folder).
-
-        Raises:
-            ResultsError: the folder is a file; is not empty and ``resume`` is False; or holds
-                something other than this ensemble.
-        """
-        old = existing_manifest(self.path, resume, self.manifest["kind"], self.what)
-        if old is not None and old.get(self.identity_key) != self.manifest[self.identity_key]:
-            message = self.mismatch(old) if self.mismatch else (
-                f"holds another {self.what} ({old.get(self.identity_key)}) than this one "
-                f"({self.manifest[self.identity_key]})")
-            raise ResultsError(f"--resume {self.path}: {message}; refusing to mix them: choose another --out")
-        return old
 
 
 # --------------------------------------------------------------------------------------
@@ -213,13 +163,15 @@ class EnsembleResult:
     Attributes:
         units_total: units of the run list (runs, or points when the recorder records points).
         runs_run: units run by this call.
-        runs_resumed: units already in the folder when this call started.
+        runs_resumed: units already in the folder (and verified) when this call started.
+        runs_repaired: units whose parts were missing or damaged when this call started (run again).
         runs_done: units done (this call and before), whether ok or failed.
         runs_failed: failed units (in the whole folder, or of this call without a folder).
         stopped: True when ``fail_fast`` stopped the ensemble early.
         executor: the executor used, as one line.
         startup_s: time to open the folder and start the executor, seconds.
         run_s: time from the first task submitted to the last result, seconds.
+        compact_s: time spent compacting the parts at the end, seconds.
         elapsed_s: wall time of the call, seconds.
         folder: the results folder (None: in memory).
         manifest: the folder's manifest as written last (None: in memory).
@@ -238,6 +190,8 @@ class EnsembleResult:
     startup_s: float
     run_s: float
     elapsed_s: float
+    runs_repaired: int = 0
+    compact_s: float = 0.0
     folder: Path | None = None
     manifest: dict[str, Any] | None = field(default=None, repr=False)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
@@ -253,125 +207,162 @@ def run_ensemble(runs: RunList, recorder: Recorder, *, executor: ExecutorChoice 
                  folder: ResultsFolder | None = None, resume: bool = False, runs_per_part: int = 1,
                  fail_fast: bool = False, progress: bool = False,
                  on_open: Callable[[Path], None] | None = None,
-                 on_start: Callable[[int, str], None] | None = None) -> EnsembleResult:
+                 on_start: Callable[[int, str], None] | None = None,
+                 allow_code_change: bool = False, compact_parts: bool = True) -> EnsembleResult:
     """Run every unit of a run list on an executor, recording each with ``recorder``.
 
     Args:
         runs: the run list.
         recorder: what each run computes and records (see :class:`Recorder`).
-        executor: an :class:`~sim.experiments.executors.ExecutorChoice` (a process pool is made no
-            larger than the blocks to run), an executor not yet entered, or None (serial).
+        executor: an :class:`~sim.experiments.executors.ExecutorChoice`, an executor not yet
+            entered, or None (serial).
         folder: stream parts and a manifest into this folder; None keeps the tables in memory.
-        resume: finish the ensemble already in ``folder``: run only the missing units.
-        runs_per_part: units per part and task, for a new folder (a resumed one keeps its own).
+        resume: finish the ensemble already in ``folder``: verify what is there, run what is
+            missing or damaged.
+        runs_per_part: units per block (part and task), for a new folder (a resumed one keeps its own).
         fail_fast: stop at the first failed unit (units in flight finish and are kept).
         progress: show progress on stderr.
         on_open: called with the folder once it exists and its manifest says ``running``,
             before any unit runs (to write files that describe the ensemble).
         on_start: called with the number of units to run and the executor, once it has started.
+        allow_code_change: resume a folder whose runs were made by other code (recorded in the manifest).
+        compact_parts: at the end, rewrite the blocks as a few files per table.
 
     Returns:
         An :class:`EnsembleResult`.
 
     Raises:
-        ResultsError: ``folder`` is not empty (without ``resume``) or holds another ensemble.
+        ResultsError: the folder cannot take this ensemble (see :mod:`sim.experiments.folder`).
         WorkerLost: a worker process died (the units finished so far are kept).
+        Interrupted: SIGINT or SIGTERM; workers are stopped, finished parts kept, the manifest
+            says ``interrupted``; the exception's ``folder`` and ``units_done`` say what was kept.
     """
     started = time.monotonic()
     units_total = runs.n_points if recorder.per_point else len(runs)
-    manifest: dict[str, Any] | None = None
-    done: set[int] = set()
-    created = False
-    path: Path | None = None
+    data_tables = tuple(t for t in recorder.tables if t != "runs")
+    session: FolderSession | None = None
     if folder is not None:
-        path = folder.path
-        old = folder.check(resume)
-        if old is None:
-            manifest = dict(folder.manifest)
-            manifest.setdefault("runs_per_part", runs_per_part)
-            created = not path.exists()
-        else:
-            manifest = old
-            removed = clean_partial(path, recorder.tables)
-            if removed:
-                log.info("removed %d partial files from %s", removed, path)
-            done = done_runs(path)
-        runs_per_part = int(manifest.get("runs_per_part") or runs_per_part)
+        session = folder.open(resume, data_tables, units_total, runs_per_part, allow_code_change=allow_code_change)
+        runs_per_part = session.runs_per_part
+    done: set[int] = session.done if session is not None else set()
     runs_per_part = max(1, runs_per_part)
     missing = units_total - len(done)
-    if not missing or executor is None:
-        pool = SerialExecutor()
-    elif isinstance(executor, ExecutorChoice):
-        pool = executor.make(tasks=math.ceil(missing / runs_per_part))
-    else:
-        pool = executor
-    width = part_width(units_total)
+    path = session.path if session is not None else None
     where = str(path.resolve()) if path is not None else None
-    stopped = False
-    runs_run = 0
-    outcomes: list[Outcome] = []
-    blocks_in_memory: list[tuple[int, dict[str, pd.DataFrame]]] = []
-    run_s = startup = 0.0
+    width = part_width(units_total)
+    state = _Progress(runs_run=0)
     try:
-        with pool:
-            startup = time.monotonic() - started
-            if path is not None and manifest is not None:
-                path.mkdir(parents=True, exist_ok=True)
-                if isinstance(pool, DaskExecutor):
-                    pool.check_folder(Path(where))
-                manifest["status"] = "running"
-                manifest.setdefault("sessions", []).append({
-                    "started": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "executor": pool.describe(), "runs_done_before": len(done), "git_commit": git_commit(),
-                })
-                write_manifest(path, manifest)
-                if on_open is not None:
-                    on_open(path)
-            if on_start is not None:
-                on_start(missing, pool.describe())
-            task = pool.share(_Task(runs, recorder))
-            blocks = plan_blocks((i for i in range(units_total) if i not in done), runs_per_part)
-            calls = ((task, start, stop, where, width) for start, stop in blocks)
-            bar = Progress(units_total, len(done), enabled=progress)
-            loop_started = time.monotonic()
-            try:
-                for block_outcomes, tables in pool.imap_unordered(_run_block, calls):
-                    runs_run += len(block_outcomes)
-                    outcomes.extend(o for o in block_outcomes if path is None or o[1] != "ok")
-                    if tables is not None and block_outcomes:
-                        blocks_in_memory.append((block_outcomes[0][0], tables))
-                    bar.update(len(block_outcomes))
-                    if fail_fast and any(status != "ok" for _unit, status, _error in block_outcomes):
-                        stopped = True
-                        break
-            finally:
-                bar.close()
-                run_s = time.monotonic() - loop_started
+        with stop_on_signals():
+            if not missing or executor is None:
+                pool = SerialExecutor()
+            elif isinstance(executor, ExecutorChoice):
+                pool = executor.make(tasks=-(-missing // runs_per_part))
+            else:
+                pool = executor
+            state.executor = pool.describe()
+            with pool:
+                state.startup_s = time.monotonic() - started
+                state.executor = pool.describe()
+                if session is not None:
+                    if isinstance(pool, DaskExecutor):
+                        pool.check_folder(Path(where))
+                    session.start(state.executor)
+                    if on_open is not None:
+                        on_open(session.path)
+                if on_start is not None:
+                    on_start(missing, state.executor)
+                task = pool.share(_Task(runs, recorder))
+                blocks = plan_blocks((i for i in range(units_total) if i not in done), runs_per_part)
+                calls = ((task, start, stop, where, width) for start, stop in blocks)
+                _loop(pool, calls, state, units_total, len(done), progress, fail_fast, path is None)
+            if session is not None:
+                return _finish(session, state, runs_per_part, units_total, width, compact_parts, started)
     except BaseException as exc:
-        if path is not None and manifest is not None:
-            if created and path.exists() and not any(path.iterdir()):
-                path.rmdir()
-            finish_manifest(path, manifest, "incomplete")
-        if isinstance(exc, BrokenProcessPool):
+        if session is not None:
+            interrupted = isinstance(exc, Interrupted)
+            session.finish("interrupted" if interrupted else "incomplete")
+            if interrupted:
+                exc.folder = session.path  # type: ignore[attr-defined]
+                exc.units_done = len(done) + state.runs_run  # type: ignore[attr-defined]
+        if _worker_died(exc):
             what = folder.what if folder is not None else "ensemble"
             raise WorkerLost(f"a worker process died ({exc}); the runs finished so far are kept in {path}: "
                              f"rerun with --resume to finish the {what}") from exc
         raise
-    outcomes.sort()
-    if path is not None and manifest is not None:
-        runs_done, runs_failed = count_runs(path)
-        left = units_total - runs_done
-        status = "complete" if left == 0 and not runs_failed else (
-            "complete_with_failures" if left == 0 else "incomplete")
-        finish_manifest(path, manifest, status, runs_done - runs_failed, runs_failed)
-    else:
-        runs_done = len(outcomes)
-        runs_failed = sum(status != "ok" for _unit, status, _error in outcomes)
+    finally:
+        if session is not None:
+            session.close()
+    state.outcomes.sort()
+    runs_failed = sum(status != "ok" for _unit, status, _error in state.outcomes)
     return EnsembleResult(
-        units_total=units_total, runs_run=runs_run, runs_resumed=len(done), runs_done=runs_done,
-        runs_failed=runs_failed, stopped=stopped, executor=pool.describe(), startup_s=startup, run_s=run_s,
-        elapsed_s=time.monotonic() - started, folder=path, manifest=manifest, tables=_concat(blocks_in_memory),
-        outcomes=outcomes)
+        units_total=units_total, runs_run=state.runs_run, runs_resumed=0, runs_done=len(state.outcomes),
+        runs_failed=runs_failed, stopped=state.stopped, executor=state.executor, startup_s=state.startup_s,
+        run_s=state.run_s, elapsed_s=time.monotonic() - started, tables=_concat(state.blocks_in_memory),
+        outcomes=state.outcomes)
+
+
+@dataclass
+class _Progress:
+    """What the loop of :func:`run_ensemble` has done so far."""
+
+    runs_run: int
+    executor: str = ""
+    startup_s: float = 0.0
+    run_s: float = 0.0
+    stopped: bool = False
+    outcomes: list[Outcome] = field(default_factory=list)
+    blocks_in_memory: list[tuple[int, dict[str, pd.DataFrame]]] = field(default_factory=list)
+
+
+def _loop(pool: Any, calls: Iterable[tuple], state: _Progress, units_total: int, done: int, progress: bool,
+          fail_fast: bool, in_memory: bool) -> None:
+    bar = Progress(units_total, done, enabled=progress)
+    loop_started = time.monotonic()
+    try:
+        for block_outcomes, tables in pool.imap_unordered(_run_block, calls):
+            state.runs_run += len(block_outcomes)
+            state.outcomes.extend(o for o in block_outcomes if in_memory or o[1] != "ok")
+            if tables is not None and block_outcomes:
+                state.blocks_in_memory.append((block_outcomes[0][0], tables))
+            bar.update(len(block_outcomes))
+            if fail_fast and any(status != "ok" for _unit, status, _error in block_outcomes):
+                state.stopped = True
+                break
+    finally:
+        bar.close()
+        state.run_s = time.monotonic() - loop_started
+
+
+def _finish(session: FolderSession, state: _Progress, runs_per_part: int, units_total: int, width: int,
+            compact_parts: bool, started: float) -> EnsembleResult:
+    """Compact the parts, count the runs, write the manifest's status: the end of a session."""
+    compact_started = time.monotonic()
+    folder_state = scan(session.path, session.data_tables, deep=False, runs_per_part=runs_per_part,
+                        units_total=units_total)
+    commits = folder_state.commits
+    if compact_parts:
+        commits = compact(session.path, commits, session.data_tables, width)
+    compact_s = time.monotonic() - compact_started
+    runs_done, runs_failed = count_status(session.path, commits)
+    left = units_total - runs_done
+    status = "complete" if left == 0 and not runs_failed else (
+        "complete_with_failures" if left == 0 else "incomplete")
+    session.manifest["parts"] = {"files_per_table": len(commits), "compacted": compact_parts}
+    session.finish(status, runs_done - runs_failed, runs_failed)
+    state.outcomes.sort()
+    return EnsembleResult(
+        units_total=units_total, runs_run=state.runs_run, runs_resumed=len(session.done),
+        runs_repaired=session.repaired, runs_done=runs_done, runs_failed=runs_failed, stopped=state.stopped,
+        executor=state.executor, startup_s=state.startup_s, run_s=state.run_s, compact_s=compact_s,
+        elapsed_s=time.monotonic() - started, folder=session.path, manifest=session.manifest,
+        outcomes=state.outcomes)
+
+
+def _worker_died(exc: BaseException) -> bool:
+    """A lost worker process (a process pool's, or a Dask worker that died running a task)."""
+    if isinstance(exc, BrokenProcessPool):
+        return True
+    return type(exc).__name__ == "KilledWorker"
 
 
 def _concat(blocks: list[tuple[int, Mapping[str, pd.DataFrame]]]) -> dict[str, pd.DataFrame]:

@@ -50,6 +50,7 @@ from sim.experiments.config import (
     SensitivityConfig,
     validate_experiment,
 )
+from sim.experiments.identity import name_problem
 from sim.experiments.runlist import GridRunList, column_name
 from sim.scenario import Scenario, load_scenario, parse_override, with_overrides
 
@@ -359,6 +360,11 @@ def load_experiment(path: str | Path, overrides: list[str] | tuple[str, ...] = (
     """
     path = Path(path)
     data = _read_experiment_file(path)
-    data.setdefault("name", path.stem)
+    if "name" not in data:
+        problem = name_problem(path.stem)
+        if problem:
+            raise ExperimentError(str(path), "name", f"no name given, and the file name {path.stem!r} cannot be one "
+                                  f"({problem}); add name = \"...\" to the file")
+        data["name"] = path.stem
     spec = validate_experiment(data, str(path))
     return resolve_experiment(spec, base_dir=path.parent, source=str(path), overrides=overrides)

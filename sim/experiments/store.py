@@ -9,8 +9,10 @@ Layout of a results folder::
     events/part-<id>.parquet   one row per event that fired
 
 ``pandas.read_parquet(folder / "province")`` reads every part of a table. A part is written to a
-temporary name in the same folder and renamed into place, so a crash never leaves a half-written
-part that is read as data (readers skip names starting with ``.`` or ``_``).
+temporary name in the same folder, fsynced and renamed into place, so a crash never leaves a
+half-written part that is read as data (readers skip names starting with ``.`` or ``_``).
+Ensembles write their parts with commits (:mod:`sim.experiments.parts`) and compact them
+(:mod:`sim.experiments.compact`); this module holds the manifest and the plain part writer.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 import pandas as pd
 
 from sim.errors import ResultsError
+from sim.experiments.identity import code_hash
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +46,19 @@ def _atomic_write_bytes(path: Path, payload: bytes) -> None:
 
 
 def write_part(folder: Path, table: str, part: str, frame: pd.DataFrame) -> Path:
-    """Write one part of ``table`` atomically; returns its path."""
+    """Write one part of ``table`` atomically (temporary name, fsync, rename); returns its path."""
     directory = Path(folder) / table
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"part-{part}.parquet"
     tmp = directory / f".part-{part}.parquet.tmp-{os.getpid()}"
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    try:
+        frame.to_parquet(tmp, index=False)
+        with tmp.open("rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -63,7 +72,8 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
     """The manifest of a results folder.
 
     Raises:
-        ResultsError: when ``folder`` is not a results folder.
+        ResultsError: one line, when ``folder`` is not a results folder or its manifest is unreadable
+            or malformed (not a JSON object, a key of the wrong type).
     """
     folder = Path(folder)
     path = folder / MANIFEST
@@ -71,10 +81,55 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
         raise ResultsError(f"{folder}: no such folder")
     if not path.exists():
         raise ResultsError(f"{folder}: not a results folder (no {MANIFEST})")
+    if not path.is_file():
+        raise ResultsError(f"{path}: not a regular file")
+    if path.stat().st_size > MAX_MANIFEST_BYTES:
+        raise ResultsError(f"{path}: malformed manifest (larger than {MAX_MANIFEST_BYTES // 2**20} MB)")
     try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as exc:
-        raise ResultsError(f"{path}: unreadable manifest ({exc})") from None
+        manifest = json.loads(path.read_bytes())
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError
+        message = " ".join(str(exc).split())[:200]
+        raise ResultsError(f"{path}: malformed manifest ({type(exc).__name__}: {message})") from None
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot read the manifest ({exc.strerror or exc})") from None
+    problem = _manifest_problem(manifest)
+    if problem:
+        raise ResultsError(f"{path}: {problem}")
+    return manifest
+
+
+MAX_MANIFEST_BYTES = 64 * 2**20
+_MANIFEST_TYPES: dict[str, tuple[type, ...]] = {
+    "kind": (str,), "scenario": (dict,), "scenarios": (dict,), "experiment": (dict,), "sweep_columns": (dict,),
+    "sessions": (list,), "code_changes": (list,), "spec": (dict,), "code_hash": (str,), "parts_format": (int,),
+}
+_MANIFEST_COUNTS = ("runs_total", "runs_ok", "runs_failed", "runs_per_part")
+
+
+def _manifest_problem(manifest: Any) -> str:
+    """What makes a manifest unusable, as ``key: malformed manifest (...)`` ('' when nothing)."""
+    if not isinstance(manifest, dict):
+        return f"malformed manifest (expected a JSON object, got {type(manifest).__name__})"
+    if "kind" not in manifest:
+        return "kind: malformed manifest (missing; it says what the folder holds)"
+    for key, types in _MANIFEST_TYPES.items():
+        if key in manifest and not (isinstance(manifest[key], types) and not isinstance(manifest[key], bool)):
+            return f"{key}: malformed manifest (expected {' or '.join(t.__name__ for t in types)}, " \
+                   f"got {type(manifest[key]).__name__})"
+    for key in _MANIFEST_COUNTS:
+        value = manifest.get(key)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0
+                                  or (key == "runs_per_part" and value < 1)):
+            return f"{key}: malformed manifest (expected a count, got {str(value)[:40]!r})"
+    return ""
+
+
+HIDDEN_WRITER_FILES = (".sim.lock", ".sim-write-check-")
+"""Names (prefixes) of the lock and probe files a writer keeps in a folder; they do not make it non-empty."""
+
+
+def _has_results(folder: Path) -> bool:
+    return any(not p.name.startswith(HIDDEN_WRITER_FILES) for p in folder.iterdir())
 
 
 def existing_manifest(folder: str | Path, resume: bool, kind: str, what: str) -> dict[str, Any] | None:
@@ -95,7 +150,7 @@ def existing_manifest(folder: str | Path, resume: bool, kind: str, what: str) ->
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise ResultsError(f"--out {folder}: is a file, expected a folder")
-    if not (folder.exists() and any(folder.iterdir())):
+    if not (folder.exists() and _has_results(folder)):
         return None
     if not resume:
         raise ResultsError(f"--out {folder}: folder exists and is not empty; use --resume to finish that {what} "
@@ -113,43 +168,6 @@ def part_ids(folder: str | Path, table: str) -> set[str]:
     if not directory.is_dir():
         return set()
     return {p.name[len("part-"):-len(".parquet")] for p in directory.glob("part-*.parquet")}
-
-
-def done_runs(folder: str | Path) -> set[int]:
-    """Ids of the runs that have a row in ``runs`` (done, whether ok or failed)."""
-    import pyarrow.parquet as pq
-
-    folder = Path(folder)
-    done: set[int] = set()
-    for part in sorted(part_ids(folder, "runs")):
-        table = pq.read_table(folder / "runs" / f"part-{part}.parquet", columns=["run_id"])
-        done.update(int(v) for v in table.column("run_id").to_numpy())
-    return done
-
-
-def clean_partial(folder: str | Path, tables: tuple[str, ...] = TABLES) -> int:
-    """Remove temporary files and data parts whose ``runs`` part is missing; returns how many.
-
-    A block's data parts are written before its ``runs`` part: data parts without one are left by a
-    crash between the two writes.
-    """
-    folder = Path(folder)
-    committed = part_ids(folder, "runs")
-    removed = 0
-    for table in dict.fromkeys(("runs", *tables)):
-        directory = folder / table
-        if not directory.is_dir():
-            continue
-        for path in directory.iterdir():
-            orphan = path.name.startswith(".part-") or (
-                table != "runs" and path.name.startswith("part-") and path.name.endswith(".parquet")
-                and path.name[len("part-"):-len(".parquet")] not in committed)
-            if orphan:
-                path.unlink()
-                removed += 1
-    for path in folder.glob(".manifest.json.tmp-*"):
-        path.unlink()
-    return removed
 
 
 def count_runs(folder: str | Path) -> tuple[int, int]:
@@ -214,7 +232,7 @@ def git_commit() -> str:
 
 
 def provenance() -> dict[str, Any]:
-    """Versions, git commit and time, for manifests."""
+    """Versions, the hash of the package's code (:func:`sim.experiments.identity.code_hash`), git commit and time."""
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
@@ -227,6 +245,7 @@ def provenance() -> dict[str, Any]:
         package_version = "unknown"
     return {
         "package_version": package_version,
+        "code_hash": code_hash(),
         "git_commit": git_commit(),
         "python": platform.python_version(),
         "mesa": mesa.__version__,
