@@ -73,6 +73,15 @@ class SensitivityConfig(_Section):
     interior_research_share)."""
 
 
+class UncertaintyConfig(_Section):
+    """``[uncertainty]``: run every point with parameter draws from the shipped posterior."""
+
+    draws: Annotated[int, Field(ge=1, le=200)] = 50
+    """How many draws (evenly spaced rows of the posterior's 200), each run with ``replicates`` seeds."""
+    posterior: Literal["projection", "2012-2016"] = "projection"
+    """Which shipped posterior (``sim.data.load_posterior``)."""
+
+
 class Experiment(_Section):
     """An experiment file as written (before the scenarios are loaded)."""
 
@@ -91,6 +100,8 @@ class Experiment(_Section):
     executor: ExecutorConfig = ExecutorConfig()
     sensitivity: SensitivityConfig | None = None
     """Makes the file a sensitivity experiment (``sim sensitivity``); ``sim batch`` refuses it."""
+    uncertainty: UncertaintyConfig | None = None
+    """Parameter uncertainty: every scenario and sweep point runs with posterior draws x replicates."""
 
     @field_validator("name")
     @classmethod

@@ -10,6 +10,8 @@ and ships to workers cheaply):
 
 * :class:`GridRunList`: scenarios x sweep points x replicates (``sim batch``). Run ``i`` is seeded
   with child ``i`` of ``SeedSequence(seed)``.
+* :class:`DrawRunList`: a grid run with every parameter draw of a posterior (``[uncertainty]``),
+  with common random numbers across scenarios.
 * :class:`DesignRunList`: the rows of a design matrix x replicates (``sim sensitivity``). Common
   random numbers: replicate ``r`` of every point is seeded with child ``r`` of ``SeedSequence(seed)``,
   so differences between points come from the values, not from the draws.
@@ -29,7 +31,7 @@ import numpy as np
 
 from sim.scenario import Scenario
 
-__all__ = ["DesignRunList", "GridRunList", "Run", "RunList", "column_name", "label_value", "run_seed", "sweep_dtype"]
+__all__ = ["DesignRunList", "DrawRunList", "GridRunList", "Run", "RunList", "column_name", "label_value", "run_seed", "sweep_dtype"]
 
 
 def run_seed(root_seed: int, index: int) -> np.random.SeedSequence:
@@ -220,6 +222,67 @@ class GridRunList(RunList):
         labels: dict[str, Any] = {"scenario": self.scenarios[run.scenario_index].name, "replicate": run.replicate}
         for key, value in run.values.items():
             labels[column_name(key)] = label_value(value, self.column_dtypes[column_name(key)])
+        return labels
+
+
+@dataclass(frozen=True, eq=False)
+class DrawRunList(GridRunList):
+    """Scenarios x sweep points x parameter draws x replicates, with common random numbers.
+
+    Each point of the grid is run with every draw (a dict of key path -> value, e.g. rows of the
+    shipped posterior) and ``replicates`` seeds. Replicate ``r`` of draw ``d`` is seeded with child
+    ``d * replicates + r`` of the root seed in every scenario and sweep point, so a difference
+    between scenarios for the same draw and replicate comes from the scenarios, not from the draws.
+    Tables get a ``draw`` column and one column per drawn key path.
+
+    Attributes:
+        draws: the parameter draws.
+    """
+
+    draws: tuple[Mapping[str, float], ...] = ()
+
+    @property
+    def n_draws(self) -> int:
+        """Number of draws (1 without any)."""
+        return max(1, len(self.draws))
+
+    @property
+    def n_points(self) -> int:
+        """Scenarios x sweep points x draws."""
+        return len(self.scenarios) * self.sweep_points * self.n_draws
+
+    def point(self, index: int) -> tuple[int, dict[str, Any]]:
+        """Scenario index and the sweep and draw values of point ``index``."""
+        grid, draw = divmod(index, self.n_draws)
+        scenario_index, values = super().point(grid)
+        if self.draws:
+            values = {**values, **self.draws[draw]}
+        return scenario_index, values
+
+    def describe_point(self, index: int) -> str:
+        """``<experiment file> (sweep point j, draw d)``."""
+        grid, draw = divmod(index, self.n_draws)
+        return f"{self.source} (sweep point {grid % self.sweep_points}, draw {draw})"
+
+    def __getitem__(self, run_id: int) -> Run:  # type: ignore[override]
+        run = super().__getitem__(run_id)
+        draw = run.point % self.n_draws
+        seed = run_seed(self.seed, draw * self.replicates + run.replicate)
+        return Run(run.run_id, run.scenario, run.values, seed, run.point, run.replicate, run.scenario_index)
+
+    @cached_property
+    def column_dtypes(self) -> dict[str, str]:
+        """pandas dtype of each label column: the grid's, ``draw`` and every drawn key path."""
+        dtypes = dict(super().column_dtypes)
+        dtypes["draw"] = "int64"
+        for key in (self.draws[0] if self.draws else {}):
+            dtypes[column_name(key)] = "float64"
+        return dtypes
+
+    def labels(self, run: Run) -> dict[str, Any]:
+        """The grid's labels, the draw and its values."""
+        labels = super().labels(run)
+        labels["draw"] = run.point % self.n_draws
         return labels
 
 

@@ -51,7 +51,7 @@ from sim.experiments.config import (
     validate_experiment,
 )
 from sim.experiments.identity import name_problem
-from sim.experiments.runlist import GridRunList, column_name
+from sim.experiments.runlist import DrawRunList, GridRunList, column_name
 from sim.scenario import Scenario, load_scenario, parse_override, with_overrides
 
 __all__ = [
@@ -134,7 +134,12 @@ class ResolvedExperiment:
     # ---- the run list
     @cached_property
     def run_list(self) -> GridRunList:
-        """Scenarios x sweep points x replicates (see :class:`~sim.experiments.runlist.GridRunList`)."""
+        """Scenarios x sweep points x replicates (see :class:`~sim.experiments.runlist.GridRunList`), with
+        posterior draws when the file has ``[uncertainty]`` (:class:`~sim.experiments.runlist.DrawRunList`)."""
+        if self.spec.uncertainty is not None:
+            return DrawRunList(self.scenarios, self.replicates, self.seed, sweep=self.sweep, source=self.source,
+                               token=self.hash, draws=posterior_draws(self.spec.uncertainty.draws,
+                                                                     self.spec.uncertainty.posterior))
         return GridRunList(self.scenarios, self.replicates, self.seed, sweep=self.sweep, source=self.source,
                            token=self.hash)
 
@@ -368,3 +373,14 @@ def load_experiment(path: str | Path, overrides: list[str] | tuple[str, ...] = (
         data["name"] = path.stem
     spec = validate_experiment(data, str(path))
     return resolve_experiment(spec, base_dir=path.parent, source=str(path), overrides=overrides)
+
+
+def posterior_draws(n: int, posterior: str = "projection") -> tuple[dict[str, float], ...]:
+    """``n`` evenly spaced rows of a shipped posterior, each as key path -> value."""
+    import numpy as np
+
+    from sim.data import load_posterior
+
+    table = load_posterior(posterior).drop(columns="draw")
+    rows = np.linspace(0, len(table) - 1, min(n, len(table))).round().astype(int)
+    return tuple({key: float(table.iloc[row][key]) for key in table.columns} for row in rows)

@@ -35,6 +35,9 @@ def write_report(data: ReportData, out: str | Path | None = None) -> Path:
                             comparison=comparison_table(data), events=events_table(data))
     (out / "report.html").write_text(render_html(context), encoding="utf-8")
     (out / "report.md").write_text(render_markdown(context), encoding="utf-8")
+    from sim.report.summary import summary_table
+
+    summary_table(data).to_csv(out / "summary_effects.csv", index=False)
     log.info("report written to %s (%d figures)", out, len(made))
     return out
 

@@ -231,6 +231,8 @@ def load_report_data(results: str | Path) -> ReportData:
     keep = set(completeness.complete)
     national = national[national["run_id"].astype(int).isin(keep)].copy()
     declared = manifest.get("sweep_columns")
+    if isinstance(declared, dict):  # key path -> column, as sim batch writes it
+        declared = list(declared.values())
     if isinstance(declared, list):
         sweep_columns = [str(c) for c in declared if str(c) in national.columns]
     else:  # older manifests: a swept key path is the only kind of column with "__" in its name

@@ -31,6 +31,7 @@ from sim.report.content import (
 )
 from sim.report.figures_common import FigureFile
 from sim.report.statistics import CORRECTION
+from sim.report.summary import strategy_sentences
 from sim.report.tables import END_YEAR_METRICS, METRICS, format_comparison, format_number
 
 
@@ -166,6 +167,12 @@ def render_html(ctx: ReportContext) -> str:
         sub = "".join(f'<li><a href="#{a}">{_e(h)}</a></li>' for a, h in children)
         toc.append(f'<li><a href="#{anchor}">{_e(heading)}</a>{f"<ol>{sub}</ol>" if sub else ""}</li>')
         body.append(f'<section id="{anchor}"><h2>{_e(heading)}</h2>{content}</section>')
+
+    sentences = strategy_sentences(data)
+    if sentences:
+        section("summary", "Summary", "<ul class=\"summary\">" + "".join(f"<li>{_e(t)}</li>" for t in sentences)
+                + "</ul><p>Generated from the results. Shares count the paired runs in which the scenario's "
+                "end-year value is above or below its reference's.</p>")
 
     header, rows = glance_rows(ctx)
     for row in rows:

@@ -21,6 +21,7 @@ from sim.report.content import (
     seeds_shown,
 )
 from sim.report.statistics import CORRECTION
+from sim.report.summary import strategy_sentences
 from sim.report.tables import format_comparison, format_end_year
 
 
@@ -45,6 +46,11 @@ def render_markdown(ctx: ReportContext) -> str:
     """The report in Markdown, with figures linked from ``figures/``."""
     data = ctx.data
     out = [f"# {report_title(ctx)}", "", report_subtitle(ctx), ""]
+    sentences = strategy_sentences(data)
+    if sentences:
+        out += ["## Summary", "", *[f"* {t}" for t in sentences], "",
+                "Generated from the results. Shares count the paired runs in which the scenario's end-year value "
+                "is above or below its reference's.", ""]
     out += ["## At a glance", ""]
     for level, text in completeness_messages(ctx):
         out += [f"> **{'Warning' if level == 'warning' else 'Note'}:** {text}", ""]
