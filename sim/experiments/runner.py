@@ -281,9 +281,10 @@ def run_ensemble(runs: RunList, recorder: Recorder, *, executor: ExecutorChoice 
         if session is not None:
             interrupted = isinstance(exc, Interrupted)
             session.finish("interrupted" if interrupted else "incomplete")
-            if interrupted:
+            if interrupted:  # the workers are stopped: count what they committed
+                kept = scan(session.path, data_tables, deep=False, runs_per_part=runs_per_part, units_total=units_total)
                 exc.folder = session.path  # type: ignore[attr-defined]
-                exc.units_done = len(done) + state.runs_run  # type: ignore[attr-defined]
+                exc.units_done = len(kept.done)  # type: ignore[attr-defined]
         if _worker_died(exc):
             what = folder.what if folder is not None else "ensemble"
             raise WorkerLost(f"a worker process died ({exc}); the runs finished so far are kept in {path}: "
