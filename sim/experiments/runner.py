@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -53,7 +52,7 @@ from sim.experiments.folder import FolderSession, ResultsFolder
 from sim.experiments.parts import count_status, scan
 from sim.experiments.runlist import RunList
 from sim.experiments.signals import Interrupted, stop_on_signals
-from sim.experiments.tasks import Outcome, Tally, Task, drive
+from sim.experiments.tasks import Outcome, Tally, Task, describe_exception, drive
 
 log = logging.getLogger(__name__)
 
@@ -92,14 +91,6 @@ class Recorder(Protocol):
         Called on the workers: the recorder and the run list must be picklable.
         """
         ...
-
-
-def describe_exception(exc: BaseException) -> str:
-    """``Type: message (at file:line in function)``, one line, for the ``error`` column."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
-    message = str(exc).replace("\n", " ")
-    return f"{type(exc).__name__}: {message}{where}"
 
 
 def part_width(units: int) -> int:

@@ -16,8 +16,10 @@ the first failure with ``fail_fast``, and compacts what is left once every block
 from __future__ import annotations
 
 import time
+import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -27,10 +29,18 @@ from sim.experiments.parts import Commit, write_block
 from sim.experiments.progress import Progress
 from sim.experiments.runlist import RunList
 
-__all__ = ["Outcome", "Task", "Tally", "drive", "work"]
+__all__ = ["Outcome", "Task", "Tally", "describe_exception", "drive", "work"]
 
 Outcome = tuple[int, str, str]
 """What became of a unit: ``(unit id, "ok" | "failed", error)``."""
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message (at file:line in function)``, one line, for the ``error`` column."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
+    message = str(exc).replace("\n", " ")
+    return f"{type(exc).__name__}: {message}{where}"
 
 
 @dataclass
