@@ -87,3 +87,75 @@ class FailingRuns:
         if run.run_id in self.run_ids:
             raise RuntimeError(f"failure injected by the test evaluator at run {run.run_id}")
         return simulate_run(scenario, run)
+
+
+# --------------------------------------------------------------------------------------
+# Results folders and processes in tests
+
+SORT_KEYS = {
+    "runs": ["run_id"],
+    "national": ["run_id", "year"],
+    "province": ["run_id", "year", "province"],
+    "events": ["run_id", "year", "type", "province", "detail"],
+}
+
+
+def read_sorted(folder, table: str):
+    """A table of a results folder in a fixed row order (parts may finish in any order)."""
+    import pandas as pd
+
+    frame = pd.read_parquet(folder / table)
+    return frame.sort_values(SORT_KEYS[table], kind="stable").reset_index(drop=True)
+
+
+def assert_same_tables(left, right, tables=("runs", "national", "province", "events")) -> None:
+    """The tables of two results folders hold the same rows, columns, dtypes and values."""
+    from pandas.testing import assert_frame_equal
+
+    for table in tables:
+        assert_frame_equal(read_sorted(left, table), read_sorted(right, table), obj=table)
+
+
+def sim_env() -> dict[str, str]:
+    """The environment of a ``python -m sim`` subprocess: this source tree first on the path."""
+    import os
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    return {**os.environ, "PYTHONPATH": str(root)}
+
+
+def descendants(pid: int) -> list[int]:
+    """Process ids of every descendant of ``pid`` (its workers), from ``/proc``."""
+    from pathlib import Path
+
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    out, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def alive(pid: int) -> bool:
+    """True when ``pid`` runs (a zombie, finished but not reaped, does not count)."""
+    from pathlib import Path
+
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def commits_in(folder) -> int:
+    """Blocks committed so far in a results folder (its ``runs/_commit-*.json`` files)."""
+    directory = folder / "runs"
+    return len(list(directory.glob("_commit-*.json"))) if directory.is_dir() else 0

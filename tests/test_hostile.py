@@ -265,6 +265,33 @@ def test_full_disk_after_run_keeps_the_results(tmp_path, monkeypatch, capsys):
         shutil.rmtree(kept, ignore_errors=True)
 
 
+def test_full_disk_after_validation_keeps_the_results(tmp_path, monkeypatch, capsys):
+    import shutil
+
+    import sim.analysis.validation_output as output
+    from sim.cli import main
+
+    real = output.write_results
+
+    def full_disk(folder, *args, **kwargs):
+        if Path(folder).parent == tmp_path:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(folder, *args, **kwargs)
+
+    monkeypatch.setattr(output, "write_results", full_disk)
+    status = main(["validate", "--out", str(tmp_path / "out")])
+    lines = capsys.readouterr().err.splitlines()
+    assert status == 2 and len(lines) == 1, lines
+    assert "could not write the validation results" in lines[0] and "No space left on device" in lines[0]
+    kept = _kept_folder(lines[0])
+    try:
+        assert json.loads((kept / "manifest.json").read_text())["kind"] == "validation"
+        assert (kept / "statistics.csv").is_file()
+        assert listing(tmp_path) == set()
+    finally:
+        shutil.rmtree(kept, ignore_errors=True)
+
+
 def test_failed_rename_after_run_keeps_the_complete_staging_folder(tmp_path, monkeypatch, capsys):
     import shutil
 

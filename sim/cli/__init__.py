@@ -57,7 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    parser = build_parser()
+    debug = "--debug" in (sys.argv[1:] if argv is None else argv)
+    try:
+        parser = build_parser()  # imports every verb's module
+    except Exception as exc:
+        if debug:
+            raise
+        return _unexpected(exc)
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
@@ -77,9 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an unexpected error (a bug, or an environment problem): one line
         if args.debug:
             raise
-        print(f"error: {type(exc).__name__}: {one_line(str(exc)) or '(no message)'} "
-              "(run with --debug for the traceback)", file=sys.stderr)
-        return 1
+        return _unexpected(exc)
+
+
+def _unexpected(exc: Exception) -> int:
+    """Print an unexpected error as one line naming its type; exit status 1."""
+    print(f"error: {type(exc).__name__}: {one_line(str(exc)) or '(no message)'} "
+          "(run with --debug for the traceback)", file=sys.stderr)
+    return 1
 
 
 def one_line(text: str, limit: int = 4000) -> str:

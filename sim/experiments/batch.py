@@ -33,8 +33,9 @@ import pandas as pd
 from sim.experiments.executors import ExecutorChoice
 from sim.experiments.folder import ResultsFolder
 from sim.experiments.identity import check_name
-from sim.experiments.runlist import GridRunList, Run, run_seed
-from sim.experiments.runner import WorkerLost, describe_exception, run_ensemble
+from sim.experiments.recorder import RUNS_FIELDS, ModelRecorder, simulate_run
+from sim.experiments.runlist import Run, run_seed
+from sim.experiments.runner import WorkerLost, run_ensemble
 from sim.experiments.spec import Experiment, ResolvedExperiment, load_experiment, resolve_experiment
 from sim.experiments.store import provenance
 from sim.experiments.summary import format_summary, summarise_folder, summarise_runs
@@ -54,25 +55,6 @@ __all__ = [
     "summarise_runs",
 ]
 
-RUNS_FIELDS: dict[str, str] = {
-    "status": "string",
-    "error": "string",
-    "seed_entropy": "string",
-    "spawn_key": "string",
-    "scenario_file": "string",
-    "start_year": "int64",
-    "end_year": "int64",
-    "final_gdp_real_cny_bn": "float64",
-    "final_gdp_per_capita_cny": "float64",
-    "final_gini": "float64",
-    "final_theil_between_region": "float64",
-    "final_coast_interior_ratio": "float64",
-    "final_interior_research_share": "float64",
-    "final_research_output": "float64",
-}
-"""Columns of the ``runs`` table after ``run_id`` and the labels, with their dtypes."""
-
-DATA_TABLES: tuple[str, ...] = ("national", "province", "events")
 MAX_AUTO_RUNS_PER_PART = 50
 BLOCKS_TARGET = 48
 
@@ -86,120 +68,6 @@ def auto_runs_per_part(runs_total: int) -> int:
     end of the batch, so their number does not decide the number of files.
     """
     return min(MAX_AUTO_RUNS_PER_PART, max(1, -(-runs_total // BLOCKS_TARGET)))
-
-
-# --------------------------------------------------------------------------------------
-# What a run computes and records
-
-
-def simulate_run(scenario, run: Run):
-    """The default evaluator of a batch: the model of ``scenario``, seeded with the run's seed, run to its end year."""
-    from sim.model import RegionalGrowthModel
-
-    return RegionalGrowthModel(scenario, rng=run.seed).run()
-
-
-def _conform(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:
-    """The same column types in every part: labels as declared, categoricals as plain strings."""
-    changes: dict[str, str] = {}
-    for column, dtype in frame.dtypes.items():
-        if column in dtypes:
-            if str(dtype) != dtypes[column]:
-                changes[column] = dtypes[column]
-        elif isinstance(dtype, pd.CategoricalDtype):
-            changes[column] = "str"
-    if not changes:
-        return frame
-    frame = frame.copy(deep=False)
-    for column, dtype in changes.items():  # column by column: much faster than DataFrame.astype(dict)
-        frame[column] = frame[column].astype(dtype)
-    return frame
-
-
-@dataclass
-class ModelRecorder:
-    """Records every run of a batch: its national, province and events tables and a ``runs`` row.
-
-    A run that raises is a ``runs`` row with ``status = "failed"``, the error and its labels, and
-    no rows in the other tables.
-
-    Attributes:
-        data_tables: which of ``national``, ``province``, ``events`` to record.
-        every: keep every k-th year of ``national`` and ``province`` (first and last always).
-        scenario_files: the scenario file of each scenario of the run list.
-        evaluator: ``evaluator(scenario, run) -> finished model``; the default runs the model with
-            the run's seed (:func:`simulate_run`). Must be picklable for process and Dask executors.
-    """
-
-    data_tables: tuple[str, ...]
-    every: int
-    scenario_files: tuple[str, ...]
-    evaluator: Callable[[Any, Run], Any] = simulate_run
-    per_point: bool = field(default=False, init=False)
-
-    @classmethod
-    def for_experiment(cls, experiment: ResolvedExperiment,
-                       evaluator: Callable[[Any, Run], Any] | None = None) -> ModelRecorder:
-        """The recorder of an experiment's ``[record]`` table."""
-        record = experiment.spec.record
-        return cls(tuple(t for t in DATA_TABLES if t in record.tables), record.every, experiment.scenario_files,
-                   evaluator or simulate_run)
-
-    @property
-    def tables(self) -> tuple[str, ...]:
-        """The tables written, ``runs`` last."""
-        return (*self.data_tables, "runs")
-
-    def record(self, runs: GridRunList, units: range) -> tuple[dict[str, pd.DataFrame], list[tuple[int, str, str]]]:
-        """Run runs ``units`` and return their tables (a data table only when it has rows) and outcomes."""
-        from sim.experiments.single import tables_of
-
-        recorded = self.data_tables
-        label_dtypes = {"run_id": "int64", **runs.column_dtypes}
-        data: dict[str, list[pd.DataFrame]] = {name: [] for name in recorded}
-        rows: list[dict[str, Any]] = []
-        outcomes: list[tuple[int, str, str]] = []
-        for run_id in units:
-            run = runs[run_id]
-            labels = runs.labels(run)
-            seed = run.seed
-            base = run.scenario
-            row: dict[str, Any] = {
-                "run_id": run_id, **labels, "status": "failed", "error": "",
-                "seed_entropy": str(seed.entropy), "spawn_key": ",".join(map(str, seed.spawn_key)),
-                "scenario_file": self.scenario_files[run.scenario_index],
-                "start_year": base.run.start_year, "end_year": base.run.end_year,
-            }
-            try:
-                scenario = runs.scenario_for(run)
-                row["start_year"], row["end_year"] = scenario.run.start_year, scenario.run.end_year
-                model = self.evaluator(scenario, run)
-                tables = tables_of(model, run_id, labels, self.every, recorded)
-                national = tables["national"] if "national" in tables else model.national_frame()
-                final = national.iloc[-1]
-                del model
-            except Exception as exc:  # noqa: BLE001 - any failure of a run is recorded, the batch goes on
-                row["error"] = describe_exception(exc)
-                outcomes.append((run_id, "failed", row["error"]))
-            else:
-                first = tables["runs"].iloc[0]
-                row.update({key: first[key] for key in ("status", "error", "seed_entropy", "spawn_key", "start_year",
-                                                         "end_year") if key in first.index})
-                for key in RUNS_FIELDS:
-                    if key.startswith("final_"):
-                        row[key] = float(final[key[len("final_"):]])
-                for name in recorded:
-                    data[name].append(tables[name])
-                outcomes.append((run_id, "ok", ""))
-            rows.append(row)
-        out: dict[str, pd.DataFrame] = {}
-        for name in recorded:
-            if data[name]:
-                frame = pd.concat(data[name], ignore_index=True) if len(data[name]) > 1 else data[name][0]
-                out[name] = _conform(frame, label_dtypes)
-        runs_frame = pd.DataFrame(rows).reindex(columns=[*label_dtypes, *RUNS_FIELDS])
-        out["runs"] = runs_frame.astype({**label_dtypes, **RUNS_FIELDS})
-        return out, outcomes
 
 
 # --------------------------------------------------------------------------------------

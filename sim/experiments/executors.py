@@ -148,7 +148,7 @@ class ProcessExecutor:
                     yield future.result()
                 fill()
         finally:
-            self._running = {future for future in pending if not future.cancel()}
+            self._running |= {future for future in pending if not future.cancel()}
 
     def describe(self) -> str:
         """One line for the terminal."""

@@ -59,7 +59,9 @@ def check_writable(folder: Path, option: str = "--out") -> Path | None:
             if not existing.is_dir():
                 raise ResultsError(f"{where}: {existing} is a file, so no folder can be made under it")
         if not os.access(existing, os.W_OK | os.X_OK):
-            raise ResultsError(f"{where}: cannot write in {existing} (permission denied)")
+            read_only = bool(os.statvfs(existing).f_flag & os.ST_RDONLY)
+            reason = "read-only file system" if read_only else "permission denied"
+            raise ResultsError(f"{where}: cannot write in {existing} ({reason})")
         probe = tempfile.mkdtemp(prefix=".sim-write-check-", dir=existing)  # root ignores permission bits
         os.rmdir(probe)
     except ValueError:

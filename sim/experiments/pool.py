@@ -118,6 +118,13 @@ def pool_info() -> dict[str, object] | None:
 def _kill(executor: ProcessPoolExecutor, grace: float = 2.0) -> None:
     """Stop the workers now: SIGTERM, then SIGKILL after ``grace`` seconds; then shut the pool down."""
     processes = list((getattr(executor, "_processes", None) or {}).values())
+    # Python 3.11 sets an exception on every pending future when a worker dies, which fails (in the
+    # pool's thread, with a traceback) for the futures already cancelled: forget those first
+    pending = getattr(executor, "_pending_work_items", None)
+    if isinstance(pending, dict):
+        for key, item in list(pending.items()):
+            if item.future.done():
+                pending.pop(key, None)
     for process in processes:
         if process.is_alive():
             process.terminate()

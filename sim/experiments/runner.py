@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import logging
 import time
-import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -47,13 +46,13 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from sim.experiments.compact import compact
+from sim.experiments.compact import Compactor
 from sim.experiments.executors import DaskExecutor, ExecutorChoice, SerialExecutor
 from sim.experiments.folder import FolderSession, ResultsFolder
-from sim.experiments.parts import count_status, scan, write_block
-from sim.experiments.progress import Progress
+from sim.experiments.parts import count_status, scan
 from sim.experiments.runlist import RunList
 from sim.experiments.signals import Interrupted, stop_on_signals
+from sim.experiments.tasks import Outcome, Tally, Task, describe_exception, drive
 
 log = logging.getLogger(__name__)
 
@@ -69,10 +68,6 @@ __all__ = [
     "plan_blocks",
     "run_ensemble",
 ]
-
-Outcome = tuple[int, str, str]
-"""What became of a unit: ``(unit id, "ok" | "failed", error)``."""
-
 
 class WorkerLost(RuntimeError):
     """A worker process died (killed, out of memory); the units finished so far are kept."""
@@ -98,14 +93,6 @@ class Recorder(Protocol):
         ...
 
 
-def describe_exception(exc: BaseException) -> str:
-    """``Type: message (at file:line in function)``, one line, for the ``error`` column."""
-    frames = traceback.extract_tb(exc.__traceback__)
-    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno} in {frames[-1].name})" if frames else ""
-    message = str(exc).replace("\n", " ")
-    return f"{type(exc).__name__}: {message}{where}"
-
-
 def part_width(units: int) -> int:
     """Digits of a part id (zero-padded first unit): at least 6."""
     return max(6, len(str(max(units - 1, 0))))
@@ -127,29 +114,6 @@ def plan_blocks(missing: Iterable[int], runs_per_part: int) -> Iterator[tuple[in
         stop = unit + 1
     if start is not None:
         yield start, stop
-
-
-# --------------------------------------------------------------------------------------
-# The worker side
-
-
-@dataclass
-class _Task:
-    """What every task needs (shared once per worker on Dask, pickled with each task on a pool)."""
-
-    runs: RunList
-    recorder: Recorder
-
-
-def _run_block(task: _Task, start: int, stop: int, folder: str | None,
-               width: int) -> tuple[list[Outcome], dict[str, pd.DataFrame] | None]:
-    """Record units ``start`` to ``stop - 1``; write their parts (data tables, then ``runs``) or return them."""
-    tables, outcomes = task.recorder.record(task.runs, range(start, stop))
-    if folder is None:
-        return outcomes, tables
-    data_tables = tuple(t for t in task.recorder.tables if t != "runs")
-    write_block(folder, tables, start, stop, width, data_tables)
-    return outcomes, None
 
 
 # --------------------------------------------------------------------------------------
@@ -247,10 +211,9 @@ def run_ensemble(runs: RunList, recorder: Recorder, *, executor: ExecutorChoice 
     done: set[int] = session.done if session is not None else set()
     runs_per_part = max(1, runs_per_part)
     missing = units_total - len(done)
-    path = session.path if session is not None else None
-    where = str(path.resolve()) if path is not None else None
+    where = str(session.path.resolve()) if session is not None else None
     width = part_width(units_total)
-    state = _Progress(runs_run=0)
+    described, startup_s = "serial (this process)", 0.0
     try:
         with stop_on_signals():
             if not missing or executor is None:
@@ -259,103 +222,66 @@ def run_ensemble(runs: RunList, recorder: Recorder, *, executor: ExecutorChoice 
                 pool = executor.make(tasks=-(-missing // runs_per_part))
             else:
                 pool = executor
-            state.executor = pool.describe()
             with pool:
-                state.startup_s = time.monotonic() - started
-                state.executor = pool.describe()
+                startup_s, described = time.monotonic() - started, pool.describe()
                 if session is not None:
                     if isinstance(pool, DaskExecutor):
                         pool.check_folder(Path(where))
-                    session.start(state.executor)
+                    session.start(described)
                     if on_open is not None:
                         on_open(session.path)
                 if on_start is not None:
-                    on_start(missing, state.executor)
-                task = pool.share(_Task(runs, recorder))
+                    on_start(missing, described)
+                compactor = (Compactor(data_tables, units_total, session.state.commits)
+                             if session is not None and compact_parts else None)
                 blocks = plan_blocks((i for i in range(units_total) if i not in done), runs_per_part)
-                calls = ((task, start, stop, where, width) for start, stop in blocks)
-                _loop(pool, calls, state, units_total, len(done), progress, fail_fast, path is None)
+                tally = drive(pool, pool.share(Task(runs, recorder)), blocks, folder=where, width=width,
+                              units_total=units_total, done=len(done), compactor=compactor, progress=progress,
+                              fail_fast=fail_fast)
             if session is not None:
-                return _finish(session, state, runs_per_part, units_total, width, compact_parts, started)
+                return _finish(session, tally, runs_per_part, units_total, described, startup_s, started)
     except BaseException as exc:
         if session is not None:
             interrupted = isinstance(exc, Interrupted)
             session.finish("interrupted" if interrupted else "incomplete")
-            if interrupted:
+            if interrupted:  # the workers are stopped: count what they committed
+                kept = scan(session.path, data_tables, deep=False, runs_per_part=runs_per_part, units_total=units_total)
                 exc.folder = session.path  # type: ignore[attr-defined]
-                exc.units_done = len(done) + state.runs_run  # type: ignore[attr-defined]
+                exc.units_done = len(kept.done)  # type: ignore[attr-defined]
         if _worker_died(exc):
             what = folder.what if folder is not None else "ensemble"
-            raise WorkerLost(f"a worker process died ({exc}); the runs finished so far are kept in {path}: "
-                             f"rerun with --resume to finish the {what}") from exc
+            raise WorkerLost(f"a worker process died ({exc}); the runs finished so far are kept in "
+                             f"{folder.path if folder else None}: rerun with --resume to finish the {what}") from exc
         raise
     finally:
         if session is not None:
             session.close()
-    state.outcomes.sort()
-    runs_failed = sum(status != "ok" for _unit, status, _error in state.outcomes)
+    tally.outcomes.sort()
+    runs_failed = sum(status != "ok" for _unit, status, _error in tally.outcomes)
     return EnsembleResult(
-        units_total=units_total, runs_run=state.runs_run, runs_resumed=0, runs_done=len(state.outcomes),
-        runs_failed=runs_failed, stopped=state.stopped, executor=state.executor, startup_s=state.startup_s,
-        run_s=state.run_s, elapsed_s=time.monotonic() - started, tables=_concat(state.blocks_in_memory),
-        outcomes=state.outcomes)
+        units_total=units_total, runs_run=tally.runs_run, runs_resumed=0, runs_done=len(tally.outcomes),
+        runs_failed=runs_failed, stopped=tally.stopped, executor=described, startup_s=startup_s,
+        run_s=tally.run_s, elapsed_s=time.monotonic() - started, tables=_concat(tally.blocks_in_memory),
+        outcomes=tally.outcomes)
 
 
-@dataclass
-class _Progress:
-    """What the loop of :func:`run_ensemble` has done so far."""
-
-    runs_run: int
-    executor: str = ""
-    startup_s: float = 0.0
-    run_s: float = 0.0
-    stopped: bool = False
-    outcomes: list[Outcome] = field(default_factory=list)
-    blocks_in_memory: list[tuple[int, dict[str, pd.DataFrame]]] = field(default_factory=list)
-
-
-def _loop(pool: Any, calls: Iterable[tuple], state: _Progress, units_total: int, done: int, progress: bool,
-          fail_fast: bool, in_memory: bool) -> None:
-    bar = Progress(units_total, done, enabled=progress)
-    loop_started = time.monotonic()
-    try:
-        for block_outcomes, tables in pool.imap_unordered(_run_block, calls):
-            state.runs_run += len(block_outcomes)
-            state.outcomes.extend(o for o in block_outcomes if in_memory or o[1] != "ok")
-            if tables is not None and block_outcomes:
-                state.blocks_in_memory.append((block_outcomes[0][0], tables))
-            bar.update(len(block_outcomes))
-            if fail_fast and any(status != "ok" for _unit, status, _error in block_outcomes):
-                state.stopped = True
-                break
-    finally:
-        bar.close()
-        state.run_s = time.monotonic() - loop_started
-
-
-def _finish(session: FolderSession, state: _Progress, runs_per_part: int, units_total: int, width: int,
-            compact_parts: bool, started: float) -> EnsembleResult:
-    """Compact the parts, count the runs, write the manifest's status: the end of a session."""
-    compact_started = time.monotonic()
-    folder_state = scan(session.path, session.data_tables, deep=False, runs_per_part=runs_per_part,
-                        units_total=units_total)
-    commits = folder_state.commits
-    if compact_parts:
-        commits = compact(session.path, commits, session.data_tables, width)
-    compact_s = time.monotonic() - compact_started
-    runs_done, runs_failed = count_status(session.path, commits)
+def _finish(session: FolderSession, tally: Tally, runs_per_part: int, units_total: int, described: str,
+            startup_s: float, started: float) -> EnsembleResult:
+    """Count the runs and write the manifest's status: the end of a session."""
+    state = scan(session.path, session.data_tables, deep=False, runs_per_part=runs_per_part, units_total=units_total)
+    runs_done, runs_failed = count_status(session.path, state.commits)
     left = units_total - runs_done
     status = "complete" if left == 0 and not runs_failed else (
         "complete_with_failures" if left == 0 else "incomplete")
-    session.manifest["parts"] = {"files_per_table": len(commits), "compacted": compact_parts}
+    session.manifest["parts"] = {"files_per_table": len(state.commits), "chunks_compacted": tally.chunks_compacted}
     session.finish(status, runs_done - runs_failed, runs_failed)
-    state.outcomes.sort()
+    tally.outcomes.sort()
     return EnsembleResult(
-        units_total=units_total, runs_run=state.runs_run, runs_resumed=len(session.done),
-        runs_repaired=session.repaired, runs_done=runs_done, runs_failed=runs_failed, stopped=state.stopped,
-        executor=state.executor, startup_s=state.startup_s, run_s=state.run_s, compact_s=compact_s,
+        units_total=units_total, runs_run=tally.runs_run, runs_resumed=len(session.done),
+        runs_repaired=session.repaired, runs_done=runs_done, runs_failed=runs_failed, stopped=tally.stopped,
+        executor=described, startup_s=startup_s, run_s=tally.run_s, compact_s=tally.compact_s,
         elapsed_s=time.monotonic() - started, folder=session.path, manifest=session.manifest,
-        outcomes=state.outcomes)
+        outcomes=tally.outcomes)
 
 
 def _worker_died(exc: BaseException) -> bool:
