@@ -31,7 +31,7 @@ def test_an_uncertainty_experiment_runs_every_scenario_with_every_draw_and_commo
         draw = runs.labels(run)["draw"]
         by_key.setdefault((draw, run.replicate), []).append(run)
     assert len(by_key) == 6
-    for (draw, _replicate), pair in by_key.items():
+    for pair in by_key.values():
         baseline, cas = pair
         assert baseline.scenario_index == 0 and cas.scenario_index == 1
         # the same draw and replicate: the same seed and the same parameter values in both scenarios
