@@ -98,7 +98,7 @@ def test_compacted_tables_are_a_dataset_with_units(reference: Path, blocks: Path
         dataset = ds.dataset(reference / table, format="parquet")
         assert dataset.count_rows() == len(pd.read_parquet(reference / table))
     schema = pq.read_schema(reference / "national" / "part-000000-000004.parquet")
-    assert schema.field("gdp_cny_bn").metadata[b"unit"] == b"CNY billion"
+    assert schema.field("gdp_real_cny_bn").metadata[b"unit"] == b"CNY billion"
     assert b"Gini" in schema.field("gini").metadata[b"description"]
     assert schema.field("run_id").metadata[b"description"]
     manifest = read_manifest(reference)

@@ -86,7 +86,7 @@ def make_results(folder: Path, runs: list[Scenario], replicates: int = REPLICATE
         "runs_total": total,
         "scenarios": {sc.name: {"file": "scenarios/baseline.toml", "resolved": sc.model_dump(mode="json")}
                       for sc in runs},
-        "sweep_columns": [],
+        "sweep_columns": {},
         **provenance(),
     })
     return folder
