@@ -1,26 +1,28 @@
-"""Batch runner figures: throughput by workers, peak memory by batch size, against mesa.batch_run.
+"""Batch runner figures, side by side with their peers: prints figures and ratios, asserts nothing.
 
-Prints figures; asserts nothing. Every case runs in a fresh Python process (so that peak memory
-is that case's alone); peak memory is the maximum resident set size (``ru_maxrss``) of the process
-that drives the batch (the parent of the worker processes); the largest worker's peak is shown
-too (mesa 3.3 keeps every model alive in ``mesa.Agent._ids``, mesa issue #3179, so its pool
-workers grow with the runs they did; ``sim batch`` releases them). Usage::
+Every case runs in a fresh Python process (so that its peak memory is its own), on this machine's
+cores; the figures printed first say how busy the machine was. Usage::
 
-    python benchmarks/batch.py                      # everything (about 8 minutes on 2 cores)
-    python benchmarks/batch.py --quick              # smaller batches
+    python benchmarks/batch.py                  # everything below except the two long cases
+    python benchmarks/batch.py --large          # also 100,000 short runs (memory; about 10-20 min on 2 cores)
+    python benchmarks/batch.py --sobol          # also Sobol N=1024 over 10 parameters (22,528 runs, minutes)
+    python benchmarks/batch.py --quick          # smaller batches, for a quick look
     python benchmarks/batch.py --case ours --kind short --runs 1000 --workers 2   # one case, JSON
 
-Cases:
+Sections:
 
-* throughput: ``--standard-runs`` standard runs (baseline, 31 provinces, 2022-2050) on a process
-  pool with 1 and 2 workers; runs per second while running (pool already started) and end to end
-  (``sim batch`` as a user sees it: start-up, runs, summary);
-* memory: 1,000 and 10,000 short runs (8 synthetic regions, 2022-2025) on 2 workers: the
-  parent's peak RSS, and its ratio;
-* mesa: the same runs (same model, same scenario, same number of runs, 2 processes) through
-  ``mesa.batch_run`` with data collected every step; throughput and peak-memory ratios, against
-  ``sim batch`` recording every table and recording only ``national`` (closest to what
-  ``batch_run`` keeps: the model reporters, one row per step).
+1. Throughput against ``mesa.batch_run`` (the same model, the same runs, the same number of
+   processes, end to end: pool start-up included): ``sim batch`` recording what ``batch_run``
+   records (the national table, one row per step) and recording every table; short runs (8
+   synthetic regions, 2022-2025: the model takes a few ms, so the runner's own costs show) and
+   standard runs (31 provinces, 2022-2050).
+2. 2 workers against 1, end to end, on the 210-run strategy comparison
+   (``experiments/strategy_comparison.toml``): *cold* in a fresh process (the pool starts), and
+   *warm* (a second batch in the same process: the pool of the session is reused).
+3. Peak memory of the driving process from 1,000 to 10,000 short runs (and 100,000 with
+   ``--large``), ``sim batch`` and ``mesa.batch_run``; the largest worker's peak beside it.
+4. With ``--sobol``: ``sim sensitivity``'s path (Sobol, second order, N = 1024 over 10 parameters:
+   22,528 runs of the baseline 2022-2050) on all cores: wall time and runs per second.
 """
 
 from __future__ import annotations
@@ -38,12 +40,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "baseline.toml"
-SHORT_SCENARIO = """name = "short"
-[run]
-provinces = "synthetic:8"
-start_year = 2022
-end_year = 2025
-"""
+STRATEGY = ROOT / "experiments" / "strategy_comparison.toml"
+SENSITIVITY = ROOT / "experiments" / "sensitivity.toml"
+SHORT_SCENARIO = 'name = "short"\n[run]\nprovinces = "synthetic:8"\nstart_year = 2022\nend_year = 2025\n'
+TENTH_PARAMETER = ("economy.savings_rate", 0.3, 0.5)
+"""Added to the nine parameters of experiments/sensitivity.toml for the Sobol case."""
+
+
+# --------------------------------------------------------------------------------------
+# Measuring a process and its workers
 
 
 def peak_rss_mb() -> float:
@@ -51,15 +56,41 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def worker_peak_rss_mb() -> float:
-    """Largest peak RSS among this process's finished children (the worker processes), MB."""
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def _proc_fields(pid: int) -> tuple[float, float]:
+    """CPU seconds and peak RSS (MB) of a live process, from /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0, 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    cpu = (int(stat[11]) + int(stat[12])) / ticks
+    hwm = next((int(line.split()[1]) / 1024 for line in status.splitlines() if line.startswith("VmHWM")), 0.0)
+    return cpu, hwm
 
 
-def cpu_seconds() -> float:
-    """User + system CPU time of this process and its finished children (the workers), seconds."""
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+def pool_figures() -> tuple[float, float]:
+    """CPU seconds and largest peak RSS of the live workers of the session's pool (``sim batch``)."""
+    from sim.experiments.pool import pool_info
+
+    info = pool_info() or {"pids": []}
+    figures = [_proc_fields(pid) for pid in info["pids"]]
+    return sum(f[0] for f in figures), max((f[1] for f in figures), default=0.0)
+
+
+def finished_children() -> tuple[float, float]:
+    """CPU seconds and largest peak RSS of this process's finished children (``mesa.batch_run``'s pool)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+
+
+def own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+# --------------------------------------------------------------------------------------
+# Cases (each in its own process)
 
 
 def write_experiment(folder: Path, kind: str, runs: int, tables: str = "all") -> Path:
@@ -75,26 +106,31 @@ def write_experiment(folder: Path, kind: str, runs: int, tables: str = "all") ->
 
 
 def case_ours(kind: str, runs: int, workers: int, tables: str = "all") -> dict:
+    """``run_batch`` (what ``sim batch`` runs) on an experiment of ``runs`` runs of one scenario."""
     sys.path.insert(0, str(ROOT))
     from sim.experiments.batch import run_batch
 
     folder = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
         experiment = write_experiment(folder, kind, runs, tables)
+        started = time.monotonic()
         result = run_batch(experiment, workers=workers, out=folder / "results", progress=False)
+        elapsed = time.monotonic() - started
         assert result.ok and result.runs_run == runs
-        parts = sum(1 for _ in (folder / "results" / "runs").iterdir())
+        files = sum(1 for _ in (folder / "results" / "runs").glob("part-*.parquet"))
+        worker_cpu, worker_peak = pool_figures()
         return {"case": "ours", "kind": kind, "runs": runs, "workers": workers, "tables": tables,
-                "parts_per_table": parts,
-                "run_s": result.run_s, "elapsed_s": result.elapsed_s, "startup_s": result.startup_s,
-                "runs_per_s": runs / result.run_s, "runs_per_s_end_to_end": runs / result.elapsed_s,
-                "cpu_ms_per_run": 1000 * cpu_seconds() / runs, "peak_rss_mb": peak_rss_mb(),
-                "worker_peak_rss_mb": worker_peak_rss_mb()}
+                "files_per_table": files, "run_s": result.run_s, "elapsed_s": elapsed,
+                "startup_s": result.startup_s, "compact_s": result.compact_s,
+                "runs_per_s": runs / result.run_s, "runs_per_s_end_to_end": runs / elapsed,
+                "cpu_ms_per_run": 1000 * (own_cpu() + worker_cpu) / runs, "peak_rss_mb": peak_rss_mb(),
+                "worker_peak_rss_mb": worker_peak}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def case_mesa(kind: str, runs: int, workers: int, tables: str = "all") -> dict:
+    """``mesa.batch_run`` on the same model, runs and number of processes, collecting every step."""
     sys.path.insert(0, str(ROOT))
     from mesa.batchrunner import batch_run  # note: sets the start method to spawn, globally, on import
 
@@ -110,89 +146,167 @@ def case_mesa(kind: str, runs: int, workers: int, tables: str = "all") -> dict:
                      data_collection_period=1, max_steps=1000, display_progress=False)
     elapsed = time.monotonic() - started
     assert len({row["RunId"] for row in rows}) == runs
+    children_cpu, children_peak = finished_children()
     return {"case": "mesa", "kind": kind, "runs": runs, "workers": workers, "elapsed_s": elapsed,
             "runs_per_s_end_to_end": runs / elapsed, "rows_in_memory": len(rows),
-            "cpu_ms_per_run": 1000 * cpu_seconds() / runs, "peak_rss_mb": peak_rss_mb(),
-            "worker_peak_rss_mb": worker_peak_rss_mb()}
+            "cpu_ms_per_run": 1000 * (own_cpu() + children_cpu) / runs, "peak_rss_mb": peak_rss_mb(),
+            "worker_peak_rss_mb": children_peak}
 
 
-def run_case(case: str, kind: str, runs: int, workers: int, tables: str = "all") -> dict:
+def case_strategy(workers: int) -> dict:
+    """The 210-run strategy comparison end to end, twice in one process: cold (pool starts), then warm."""
+    sys.path.insert(0, str(ROOT))
+    from sim.experiments.batch import run_batch
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-strategy-"))
+    figures: dict = {"case": "strategy", "workers": workers}
+    try:
+        for label in ("cold", "warm"):
+            started = time.monotonic()
+            result = run_batch(STRATEGY, workers=workers, out=folder / label, progress=False)
+            elapsed = time.monotonic() - started
+            assert result.ok
+            figures[label] = {"elapsed_s": elapsed, "run_s": result.run_s, "startup_s": result.startup_s,
+                              "compact_s": result.compact_s, "runs": result.runs_total,
+                              "files_per_table": sum(1 for _ in (folder / label / "runs").glob("part-*.parquet"))}
+        return figures
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def case_sobol(workers: int, samples: int) -> dict:
+    """Sobol (second order) over the ten parameters, through ``run_sensitivity`` on a process pool."""
+    sys.path.insert(0, str(ROOT))
+    import dataclasses
+
+    from sim.analysis.sensitivity import run_sensitivity
+    from sim.analysis.sensitivity_files import load_sensitivity
+
+    spec, evaluator, experiment = load_sensitivity(SENSITIVITY)
+    spec = dataclasses.replace(spec, parameters=(*spec.parameters, TENTH_PARAMETER), samples=samples,
+                               second_order=True)
+    folder = Path(tempfile.mkdtemp(prefix="bench-sobol-"))
+    try:
+        started = time.monotonic()
+        result = run_sensitivity(spec, evaluator, scenario=experiment.scenarios[0], replicates=experiment.replicates,
+                                 out=folder / "sobol", executor="process", workers=workers or None, figures=False)
+        elapsed = time.monotonic() - started
+        assert result.failed.empty and not result.indices.empty
+        return {"case": "sobol", "parameters": len(spec.parameters), "samples": samples, "runs": spec.runs_total,
+                "workers": workers or os.cpu_count(), "elapsed_s": elapsed, "runs_per_s": spec.runs_total / elapsed}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def run_case(*args: str) -> dict:
     """Run one case in a fresh interpreter and return its figures."""
-    command = [sys.executable, __file__, "--case", case, "--kind", kind, "--runs", str(runs),
-               "--workers", str(workers), "--tables", tables]
+    command = [sys.executable, __file__, "--case", *args]
     out = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+# --------------------------------------------------------------------------------------
+# The report
+
+
+def throughput(args: argparse.Namespace) -> None:
+    print(f"1. Throughput against mesa.batch_run: same model, same runs, {args.workers} processes, end to end "
+          "(pool start-up included)")
+    for kind, runs in (("short", args.short_runs), ("standard", args.standard_runs)):
+        mesa = run_case("mesa", kind, str(runs), str(args.workers))
+        lean = run_case("ours", kind, str(runs), str(args.workers), "national")
+        full = run_case("ours", kind, str(runs), str(args.workers), "all")
+        what = "8 synthetic regions, 2022-2025" if kind == "short" else "31 provinces, 2022-2050"
+        print(f"  {runs:,} {kind} runs ({what}):")
+        print(f"    mesa.batch_run (national reporters in memory) {mesa['runs_per_s_end_to_end']:8.1f} runs/s "
+              f"({mesa['elapsed_s']:.2f} s, {mesa['cpu_ms_per_run']:.1f} CPU ms/run)")
+        for label, f in (("national table only", lean), ("every table", full)):
+            print(f"    sim batch, {label:<19} {f['runs_per_s_end_to_end']:14.1f} runs/s ({f['elapsed_s']:.2f} s, "
+                  f"{f['cpu_ms_per_run']:.1f} CPU ms/run, {f['files_per_table']} file(s) per table)"
+                  f"  ratio {f['runs_per_s_end_to_end'] / mesa['runs_per_s_end_to_end']:.2f}x")
+
+
+def scaling(args: argparse.Namespace) -> None:
+    print("\n2. 2 workers against 1, end to end, strategy comparison (7 scenarios x 30 replicates = 210 runs)")
+    figures = {w: run_case("strategy", str(w)) for w in (1, 2)}
+    for w, f in figures.items():
+        for label in ("cold", "warm"):
+            g = f[label]
+            print(f"  {w} worker(s), {label}: {g['elapsed_s']:6.2f} s end to end ({g['runs'] / g['elapsed_s']:5.1f} "
+                  f"runs/s; start-up {g['startup_s']:.2f} s, runs {g['run_s']:.2f} s, final compaction "
+                  f"{g['compact_s']:.2f} s, {g['files_per_table']} files per table)")
+    for label, note in (("cold", "fresh process: the pool starts"), ("warm", "pool of the session reused")):
+        print(f"  speed-up 2 vs 1 worker, {label} ({note}): "
+              f"{figures[1][label]['elapsed_s'] / figures[2][label]['elapsed_s']:.2f}x")
+
+
+def memory(args: argparse.Namespace) -> None:
+    sizes = [1000, 3000] if args.quick else [1000, 10_000]
+    if args.large:
+        sizes.append(100_000)
+    print(f"\n3. Peak memory of the driving process, short runs, {args.workers} workers")
+    ours = {n: run_case("ours", "short", str(n), str(args.workers)) for n in sizes}
+    mesa = {n: run_case("mesa", "short", str(n), str(args.workers)) for n in sizes if n <= 10_000}
+    for n in sizes:
+        f = ours[n]
+        line = (f"  {n:>7,} runs: sim batch {f['peak_rss_mb']:6.1f} MB (largest worker {f['worker_peak_rss_mb']:.0f} MB, "
+                f"{f['runs_per_s_end_to_end']:.0f} runs/s, {f['files_per_table']} files per table)")
+        if n in mesa:
+            m = mesa[n]
+            line += (f"; mesa.batch_run {m['peak_rss_mb']:6.1f} MB (largest worker {m['worker_peak_rss_mb']:.0f} MB, "
+                     f"{m['rows_in_memory']:,} rows in memory); ratio ours/mesa {f['peak_rss_mb'] / m['peak_rss_mb']:.2f}")
+        print(line)
+    first, last = sizes[0], sizes[-1]
+    print(f"  sim batch {last:,} / {first:,} runs: {ours[last]['peak_rss_mb'] / ours[first]['peak_rss_mb']:.2f}x")
+    top = max(n for n in mesa)
+    print(f"  mesa.batch_run {top:,} / {first:,} runs: {mesa[top]['peak_rss_mb'] / mesa[first]['peak_rss_mb']:.2f}x")
+    if not args.large:
+        print("  (100,000 runs: --large; it takes about 10-20 minutes on 2 cores)")
+
+
+def sobol(args: argparse.Namespace) -> None:
+    if not args.sobol:
+        print("\n4. Sobol N=1024 over 10 parameters (22,528 runs): --sobol (minutes on 2 cores)")
+        return
+    f = run_case("sobol", "0", str(args.sobol_samples))
+    print(f"\n4. Sobol, second order, N={f['samples']} over {f['parameters']} parameters ({f['runs']:,} runs of the "
+          f"baseline 2022-2050) on {f['workers']} workers: {f['elapsed_s']:.0f} s ({f['runs_per_s']:.0f} runs/s)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--case", choices=["ours", "mesa"], help="run one case in this process and print JSON")
-    parser.add_argument("--kind", choices=["short", "standard"], default="short")
-    parser.add_argument("--runs", type=int, default=1000)
+    parser.add_argument("--case", nargs="+", help=argparse.SUPPRESS)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--tables", choices=["all", "national"], default="all",
-                        help="what sim batch records: all tables, or only national (like mesa's model reporters)")
-    parser.add_argument("--standard-runs", type=int, default=40)
-    parser.add_argument("--quick", action="store_true", help="1,000 and 3,000 short runs instead of 1,000 and 10,000")
+    parser.add_argument("--quick", action="store_true", help="smaller batches")
+    parser.add_argument("--large", action="store_true", help="also 100,000 short runs (memory)")
+    parser.add_argument("--sobol", action="store_true", help="also Sobol N=1024 over 10 parameters")
+    parser.add_argument("--sobol-samples", type=int, default=1024)
     args = parser.parse_args()
     if args.case:
-        figures = (case_ours if args.case == "ours" else case_mesa)(args.kind, args.runs, args.workers, args.tables)
+        case, *rest = args.case
+        if case == "ours":
+            figures = case_ours(rest[0], int(rest[1]), int(rest[2]), *rest[3:])
+        elif case == "mesa":
+            figures = case_mesa(rest[0], int(rest[1]), int(rest[2]))
+        elif case == "strategy":
+            figures = case_strategy(int(rest[0]))
+        else:
+            figures = case_sobol(int(rest[0]), int(rest[1]))
         print(json.dumps(figures))
         return
-
-    small, large = (1000, 3000) if args.quick else (1000, 10_000)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average at start "
-          f"{os.getloadavg()[0]:.1f} (other processes share the cores: compare CPU ms/run too)\n")
-
-    print(f"Throughput: {args.standard_runs} standard runs (baseline, 31 provinces, 2022-2050), process pool")
-    by_workers = {w: run_case("ours", "standard", args.standard_runs, w) for w in (1, 2)}
-    for w, f in by_workers.items():
-        print(f"  {w} worker(s): {f['runs_per_s']:6.1f} runs/s while running ({f['run_s']:.2f} s), "
-              f"{f['runs_per_s_end_to_end']:6.1f} runs/s end to end ({f['elapsed_s']:.2f} s, "
-              f"pool start {f['startup_s']:.2f} s), {f['cpu_ms_per_run']:.1f} CPU ms/run")
-    print(f"  speed-up 2 vs 1 worker: {by_workers[2]['runs_per_s'] / by_workers[1]['runs_per_s']:.2f}x while running, "
-          f"{by_workers[2]['runs_per_s_end_to_end'] / by_workers[1]['runs_per_s_end_to_end']:.2f}x end to end")
-    mesa_standard = run_case("mesa", "standard", args.standard_runs, 2)
-    print(f"  mesa.batch_run, 2 processes: {mesa_standard['runs_per_s_end_to_end']:6.1f} runs/s end to end "
-          f"({mesa_standard['elapsed_s']:.2f} s), {mesa_standard['cpu_ms_per_run']:.1f} CPU ms/run")
-
-    print("\nMemory: short runs (8 synthetic regions, 2022-2025), 2 workers; peak RSS of the driving process")
-    ours = {n: run_case("ours", "short", n, 2) for n in (small, large)}
-    for n, f in ours.items():
-        print(f"  sim batch   {n:>6} runs: peak {f['peak_rss_mb']:6.1f} MB (workers {f['worker_peak_rss_mb']:.0f} MB), "
-              f"{f['runs_per_s']:6.1f} runs/s while "
-              f"running, {f['runs_per_s_end_to_end']:6.1f} runs/s end to end, {f['cpu_ms_per_run']:.1f} CPU ms/run, "
-              f"{f['parts_per_table']} parts per table")
-    print(f"  ratio {large:,} / {small:,} runs: {ours[large]['peak_rss_mb'] / ours[small]['peak_rss_mb']:.2f}x")
-    mesa = {n: run_case("mesa", "short", n, 2) for n in (small, large)}
-    for n, f in mesa.items():
-        print(f"  mesa.batch_run {n:>6} runs: peak {f['peak_rss_mb']:6.1f} MB (workers {f['worker_peak_rss_mb']:.0f} MB), "
-              f"{f['runs_per_s_end_to_end']:6.1f} runs/s end to end, {f['cpu_ms_per_run']:.1f} CPU ms/run, "
-              f"{f['rows_in_memory']:,} rows held in memory")
-    print(f"  ratio {large:,} / {small:,} runs: {mesa[large]['peak_rss_mb'] / mesa[small]['peak_rss_mb']:.2f}x")
-
-    lean = {n: run_case("ours", "short", n, 2, "national") for n in (small, large)}
-    for n, f in lean.items():
-        print(f"  sim batch, national table only, {n:>6} runs: peak {f['peak_rss_mb']:6.1f} MB "
-              f"(workers {f['worker_peak_rss_mb']:.0f} MB), "
-              f"{f['runs_per_s_end_to_end']:6.1f} runs/s end to end, {f['cpu_ms_per_run']:.1f} CPU ms/run")
-
-    print("\nsim batch against mesa.batch_run (same model, same runs, 2 processes; ratios ours/mesa)")
-    for n in (small, large):
-        print(f"  {n:>6} short runs, all tables:    throughput ratio "
-              f"{ours[n]['runs_per_s_end_to_end'] / mesa[n]['runs_per_s_end_to_end']:.2f}, "
-              f"peak-memory ratio {ours[n]['peak_rss_mb'] / mesa[n]['peak_rss_mb']:.2f}")
-        print(f"  {n:>6} short runs, national only: throughput ratio "
-              f"{lean[n]['runs_per_s_end_to_end'] / mesa[n]['runs_per_s_end_to_end']:.2f}, "
-              f"peak-memory ratio {lean[n]['peak_rss_mb'] / mesa[n]['peak_rss_mb']:.2f}")
-    print(f"  {args.standard_runs:>6} standard runs: throughput ratio (ours/mesa, end to end) "
-          f"{by_workers[2]['runs_per_s_end_to_end'] / mesa_standard['runs_per_s_end_to_end']:.2f}, "
-          f"peak-memory ratio {by_workers[2]['peak_rss_mb'] / mesa_standard['peak_rss_mb']:.2f}")
+    args.short_runs = 1000 if args.quick else 2000
+    args.standard_runs = 40 if args.quick else 100
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average at start {os.getloadavg()[0]:.1f} "
+          "(other processes share the cores: compare CPU ms/run too)\n")
+    throughput(args)
+    scaling(args)
+    memory(args)
+    sobol(args)
     print(f"\nload average at end {os.getloadavg()[0]:.1f}")
-    print("Note: sim batch writes national, province and events tables (Parquet) for every run; "
-          "mesa.batch_run keeps only the model reporters, in memory.")
+    print("Note: sim batch writes its tables as Parquet (compacted into a few files per table) for every run; "
+          "mesa.batch_run keeps the model reporters of every step in memory.")
 
 
 if __name__ == "__main__":

@@ -341,6 +341,11 @@ def test_malformed_manifest_on_resume(text: str, needle: str, experiment: Path, 
     line = one_line(capsys)
     assert str(out / "manifest.json") in line and needle in line
     assert listing(out) == before
+    sensitivity = write(tmp_path / "exp", SENSITIVITY)
+    assert cli_main(["sensitivity", str(sensitivity), "--serial", "--resume", "--out", str(out)]) == 2
+    line = one_line(capsys)
+    assert str(out / "manifest.json") in line and needle in line
+    assert listing(out) == before
 
 
 SENSITIVITY = f"""

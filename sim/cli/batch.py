@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -44,7 +45,8 @@ def main(args: argparse.Namespace) -> int:
     Exit 2 for bad input (nothing written), 130/143 when SIGINT/SIGTERM stopped it (finished runs kept).
     """
     from sim.experiments.batch import check_folder, default_folder, run_batch
-    from sim.experiments.executors import check_dask_address
+    from sim.experiments.executors import ExecutorChoice, check_dask_address
+    from sim.experiments.pool import prestart_pool
     from sim.experiments.runner import WorkerLost
     from sim.experiments.signals import Interrupted, stop_on_signals
     from sim.experiments.spec import load_experiment
@@ -66,6 +68,11 @@ def main(args: argparse.Namespace) -> int:
         _quiet_dask()
     out = args.out or default_folder(experiment)
     check_folder(out, experiment, args.resume, args.allow_code_change)
+    config = experiment.spec.executor
+    choice = ExecutorChoice.pick(config.kind, config.workers, config.address, workers=args.workers, dask=args.dask,
+                                 executor="serial" if args.serial else None)
+    if choice.kind == "process" and experiment.runs_total > 0:
+        prestart_pool(choice.workers or os.cpu_count() or 1)  # overlaps opening (and verifying) the folder
     resume_hint = f"sim batch {shlex.quote(args.experiment)} --resume --out {shlex.quote(str(out))}"
     if args.overrides:
         resume_hint += "".join(f" --set {shlex.quote(o)}" for o in args.overrides)

@@ -143,6 +143,7 @@ class BatchResult:
         elapsed_s: wall time of the call, seconds.
         startup_s: part of it spent starting the executor, seconds.
         run_s: part of it spent running (from the first task submitted to the last result), seconds.
+        compact_s: part of it spent compacting the last parts after the runs, seconds.
         executor: the executor used, as one line.
         runs_missing: runs of the run list not in the folder (after ``fail_fast`` or a failure).
         runs_failed: failed runs in the whole folder.
@@ -159,6 +160,7 @@ class BatchResult:
     elapsed_s: float = 0.0
     startup_s: float = 0.0
     run_s: float = 0.0
+    compact_s: float = 0.0
     executor: str = ""
     runs_missing: int = 0
     runs_failed: int = 0
@@ -248,5 +250,6 @@ def run_batch(experiment: str | Path | Experiment | ResolvedExperiment | dict[st
     return BatchResult(folder=folder, experiment=exp, runs_total=exp.runs_total, runs_run=result.runs_run,
                        runs_resumed=result.runs_resumed, failed=failed, summary=summary, stopped=result.stopped,
                        elapsed_s=time.monotonic() - started, startup_s=before + result.startup_s, run_s=result.run_s,
+                       compact_s=result.compact_s,
                        executor=result.executor, runs_missing=exp.runs_total - runs_done, runs_failed=runs_failed,
                        runs_repaired=result.runs_repaired)

@@ -33,6 +33,7 @@ from sim.experiments.parts import (
     Commit,
     file_entry,
     part_name,
+    read_part,
     temporary_name,
     write_commit,
     write_options,
@@ -53,11 +54,11 @@ __all__ = [
 
 CHUNK_BYTES = 256 * 2**20
 """Largest chunk: Parquet bytes of its largest table (the files a chunk replaces)."""
-MIN_CHUNK_BYTES = 4 * 2**20
+MIN_CHUNK_BYTES = 2**20
 """Smallest chunk compacted while the batch runs (the rest is compacted at the end)."""
 CHUNKS_TARGET = 8
 """Chunks (files per table) a batch aims at."""
-ROW_GROUP_ROWS = 131_072
+ROW_GROUP_ROWS = 65_536
 """Rows per row group of a compacted file (and most rows held in memory while compacting)."""
 
 
@@ -94,7 +95,7 @@ def _merge(sources: list[Path], dest: Path) -> int:
             pending: list[pa.Table] = []
             pending_rows = 0
             for source in sources:
-                table = pq.read_table(source)
+                table = read_part(source)
                 if not table.schema.equals(schema, check_metadata=False):
                     table = table.cast(schema)
                 table = table.replace_schema_metadata(schema.metadata)

@@ -54,6 +54,7 @@ __all__ = [
     "count_status",
     "file_entry",
     "part_name",
+    "read_part",
     "scan",
     "to_arrow",
     "write_block",
@@ -131,6 +132,11 @@ def _sha256(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
+    """One Parquet file, read directly (``pq.read_table`` builds a dataset: five times slower for small files)."""
+    return pq.ParquetFile(path).read(columns=columns, use_threads=False)
 
 
 def file_entry(path: Path, rows: int) -> dict[str, Any]:
@@ -270,7 +276,7 @@ def verify_commit(folder: Path, commit: Commit, data_tables: Iterable[str], deep
             raise PartError(f"{where}: {rows} rows, {entry.get('rows')} were written")
     if deep:
         try:
-            ids = pq.read_table(folder / "runs" / commit.runs_file, columns=["run_id"]).column("run_id").to_pylist()
+            ids = read_part(folder / "runs" / commit.runs_file, ["run_id"]).column("run_id").to_pylist()
         except (OSError, pa.ArrowException, KeyError) as exc:
             raise PartError(f"runs/{commit.runs_file}: unreadable ({exc})") from None
         if sorted(ids) != list(range(commit.start, commit.stop)):
@@ -388,7 +394,7 @@ def count_status(folder: str | Path, commits: Iterable[Commit]) -> tuple[int, in
     folder = Path(folder)
     done = failed = 0
     for commit in commits:
-        status = pq.read_table(folder / "runs" / commit.runs_file, columns=["status"]).column("status")
+        status = read_part(folder / "runs" / commit.runs_file, ["status"]).column("status")
         done += len(status)
         failed += len(status) - status.to_pylist().count("ok")
     return done, failed

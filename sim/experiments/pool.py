@@ -13,6 +13,7 @@ workers, so a session of many batches (a notebook, a calibration loop, the test 
   so that workers never run older code than the manifest records.
 * :func:`discard_pool` with ``kill=True`` stops the workers at once (SIGTERM, then SIGKILL): used
   when an ensemble is interrupted, so that no worker outlives it or keeps writing.
+* :func:`prestart_pool` starts it in the background while the caller prepares the batch.
 * The pool is shut down when the interpreter exits.
 """
 
@@ -33,7 +34,7 @@ from sim.experiments.identity import code_hash
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PRELOAD", "default_start_method", "discard_pool", "get_pool", "pool_info"]
+__all__ = ["PRELOAD", "default_start_method", "discard_pool", "get_pool", "pool_info", "prestart_pool"]
 
 PRELOAD: tuple[str, ...] = ("sim.model.model", "sim.experiments.single", "sim.experiments.batch")
 """Modules a worker imports when it starts (the fork server imports them once for all workers)."""
@@ -105,6 +106,19 @@ def get_pool(workers: int, start_method: str | None = None,
             raise
         _POOL = _Pool(key, code, executor, time.monotonic())
         return executor, True
+
+
+def prestart_pool(workers: int, start_method: str | None = None, preload: tuple[str, ...] = PRELOAD) -> None:
+    """Start the session's pool in a background thread (the next :func:`get_pool` waits for it), so
+    that its start-up overlaps what the caller does meanwhile (checking a results folder)."""
+
+    def start() -> None:
+        try:
+            get_pool(workers, start_method, preload)
+        except Exception:  # noqa: BLE001 - get_pool will try again, and report, in the foreground
+            log.debug("could not start the pool in the background", exc_info=True)
+
+    threading.Thread(target=start, name="sim-pool-start", daemon=True).start()
 
 
 def pool_info() -> dict[str, object] | None:

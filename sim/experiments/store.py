@@ -100,7 +100,7 @@ def read_manifest(folder: str | Path) -> dict[str, Any]:
 
 MAX_MANIFEST_BYTES = 64 * 2**20
 _MANIFEST_TYPES: dict[str, tuple[type, ...]] = {
-    "kind": (str,), "scenario": (dict,), "scenarios": (dict,), "experiment": (dict,), "sweep_columns": (dict,),
+    "kind": (str,), "scenario": (dict,), "scenarios": (dict,), "experiment": (dict,),
     "sessions": (list,), "code_changes": (list,), "spec": (dict,), "code_hash": (str,), "parts_format": (int,),
 }
 _MANIFEST_COUNTS = ("runs_total", "runs_ok", "runs_failed", "runs_per_part")
@@ -177,7 +177,7 @@ def count_runs(folder: str | Path) -> tuple[int, int]:
     folder = Path(folder)
     done = failed = 0
     for part in sorted(part_ids(folder, "runs")):
-        status = pq.read_table(folder / "runs" / f"part-{part}.parquet", columns=["status"]).column("status")
+        status = pq.ParquetFile(folder / "runs" / f"part-{part}.parquet").read(columns=["status"]).column("status")
         done += len(status)
         failed += sum(value != "ok" for value in status.to_pylist())
     return done, failed

@@ -143,7 +143,7 @@ def summarise_folder(folder: str | Path, sweep_columns: Iterable[str] = (), max_
     n_failed = kept = 0
     parts = sorted(part_ids(folder, "runs"))
     for first in range(0, len(parts), parts_per_read):
-        tables = [pq.read_table(folder / "runs" / f"part-{part}.parquet", columns=wanted)
+        tables = [pq.ParquetFile(folder / "runs" / f"part-{part}.parquet").read(columns=wanted, use_threads=False)
                   for part in parts[first:first + parts_per_read]]
         frame = pa.concat_tables(tables).to_pandas()
         summary.add(frame)
