@@ -192,8 +192,10 @@ def case_sobol(workers: int, samples: int) -> dict:
                                  out=folder / "sobol", executor="process", workers=workers or None, figures=False)
         elapsed = time.monotonic() - started
         assert result.failed.empty and not result.indices.empty
+        worker_cpu, _peak = pool_figures()
         return {"case": "sobol", "parameters": len(spec.parameters), "samples": samples, "runs": spec.runs_total,
-                "workers": workers or os.cpu_count(), "elapsed_s": elapsed, "runs_per_s": spec.runs_total / elapsed}
+                "workers": workers or os.cpu_count(), "elapsed_s": elapsed, "runs_per_s": spec.runs_total / elapsed,
+                "cpu_ms_per_run": 1000 * (own_cpu() + worker_cpu) / spec.runs_total}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -272,7 +274,8 @@ def sobol(args: argparse.Namespace) -> None:
         return
     f = run_case("sobol", "0", str(args.sobol_samples))
     print(f"\n4. Sobol, second order, N={f['samples']} over {f['parameters']} parameters ({f['runs']:,} runs of the "
-          f"baseline 2022-2050) on {f['workers']} workers: {f['elapsed_s']:.0f} s ({f['runs_per_s']:.0f} runs/s)")
+          f"baseline 2022-2050) on {f['workers']} workers: {f['elapsed_s']:.0f} s ({f['runs_per_s']:.0f} runs/s, "
+          f"{f['cpu_ms_per_run']:.1f} CPU ms/run)")
 
 
 def main() -> None:

@@ -65,3 +65,26 @@ every = {every}
         assert_frame_equal(tables[name], frame, obj=name)
     assert (tables["events"]["run_id"].value_counts() > 0).all()
     assert set(tables["national"]["run_id"]) == set(units) - {3}
+
+
+def test_arrow_conversion_equals_from_pandas(tmp_path: Path) -> None:
+    """Parts reuse the schema of the first frame of each shape; the table must be what from_pandas gives."""
+    import numpy as np
+    import pyarrow as pa
+
+    from sim.experiments.columns import _SCHEMAS, annotate, to_arrow
+
+    experiment = load_experiment(ROOT / "experiments" / "smoke.toml")
+    recorder = ModelRecorder.for_experiment(experiment, evaluator=FailingRuns({1}))
+    first, _ = recorder.record(experiment.run_list, range(0, 2))
+    second, _ = recorder.record(experiment.run_list, range(2, 4))
+    odd = pd.DataFrame({"run_id": np.arange(3, dtype=np.int64), "x": [1.0, np.nan, 3.0],
+                        "s": pd.array(["a", None, "c"], dtype="string"), "t": ["u", None, "w"],
+                        "b": [True, False, True], "c": pd.Categorical(["p", "q", "p"])})
+    _SCHEMAS.clear()
+    for tables in (first, second, {"odd": odd, "odd_again": odd.iloc[1:]}):
+        for name, frame in tables.items():
+            for _ in range(2):  # the first converts with from_pandas, the second reuses its schema
+                expected = annotate(pa.Table.from_pandas(frame, preserve_index=False))
+                got = to_arrow(frame)
+                assert got.equals(expected, check_metadata=True), name

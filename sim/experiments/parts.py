@@ -42,7 +42,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sim.experiments.columns import annotate
+from sim.experiments.columns import to_arrow
 
 __all__ = [
     "FORMAT",
@@ -88,12 +88,6 @@ def commit_name(part: str) -> str:
 def temporary_name(path: Path) -> Path:
     """A temporary file beside ``path``, unique across hosts and processes (starts with '.')."""
     return path.with_name(f".{path.name}.tmp-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-
-
-def to_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
-    """A table as Parquet stores it (pandas metadata kept), with units and descriptions on its columns."""
-    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
-    return annotate(table)
 
 
 def _write_bytes_atomic(path: Path, payload) -> None:
