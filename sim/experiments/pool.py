@@ -178,4 +178,12 @@ def _stop_forkserver() -> None:
         log.debug("could not stop the fork server", exc_info=True)
 
 
-atexit.register(discard_pool)
+def _at_exit() -> None:
+    """Shut the pool down, then stop the fork server (it would exit on its own, unreaped, a moment later)."""
+    had_pool = _POOL is not None
+    discard_pool()
+    if had_pool and default_start_method() == "forkserver":
+        _stop_forkserver()
+
+
+atexit.register(_at_exit)
