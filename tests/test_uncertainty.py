@@ -69,6 +69,7 @@ def test_a_small_uncertainty_batch_records_draws_and_values(tmp_path) -> None:
     report = build_report(tmp_path / "u")
     text = (report / "report.md").read_text()
     assert "## Summary" in text
+    assert "* baseline against baseline" not in text, "the reference is not compared with itself"
     line = next(line for line in text.splitlines() if line.startswith("* hefei against baseline"))
     assert "of 2 draw-and-seed pairs (parameter and seed uncertainty)" in line
     assert "real GDP" in line and "the Gini" in line

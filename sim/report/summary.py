@@ -26,6 +26,7 @@ class Effect:
     mean_relative: float
     share_up: float
     pairs: int
+    share_down: float = 0.0
 
 
 def _end_rows(national: pd.DataFrame) -> pd.DataFrame:
@@ -40,7 +41,7 @@ def _pair_keys(frame: pd.DataFrame) -> list[str]:
 def effects(data: ReportData, group: str) -> dict[str, Effect]:
     """Paired end-year effects of ``group`` against its reference, per metric."""
     reference = data.reference.get(group)
-    if reference is None:
+    if reference is None or reference == group:
         return {}
     end = _end_rows(data.national)
     keys = _pair_keys(end)
@@ -55,7 +56,7 @@ def effects(data: ReportData, group: str) -> dict[str, Effect]:
         b = ref.loc[common, metric].to_numpy(float)
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = float(np.nanmean(a / b - 1.0))
-        out[metric] = Effect(metric, relative, float(np.mean(a > b)), len(common))
+        out[metric] = Effect(metric, relative, float(np.mean(a > b)), len(common), float(np.mean(a < b)))
     return out
 
 
@@ -72,10 +73,11 @@ def _cost(data: ReportData, group: str) -> float | None:
 
 
 def _share(effect: Effect, lower_is: str, higher_is: str) -> str:
-    up = effect.share_up
-    if up >= 0.5:
-        return f"{higher_is} in {100 * up:.0f} %"
-    return f"{lower_is} in {100 * (1 - up):.0f} %"
+    if effect.share_up == 0 and effect.share_down == 0:
+        return "equal in every pair"
+    if effect.share_up >= effect.share_down:
+        return f"{higher_is} in {100 * effect.share_up:.0f} %"
+    return f"{lower_is} in {100 * effect.share_down:.0f} %"
 
 
 def strategy_sentences(data: ReportData) -> list[str]:
@@ -118,5 +120,6 @@ def summary_table(data: ReportData) -> pd.DataFrame:
         for metric, effect in effects(data, group).items():
             rows.append({"group": group, "reference": data.reference[group], "metric": metric,
                          "mean_relative_effect": effect.mean_relative, "share_higher": effect.share_up,
+                         "share_lower": effect.share_down,
                          "pairs": effect.pairs, "parameter_draws": draws})
     return pd.DataFrame(rows)
