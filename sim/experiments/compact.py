@@ -8,7 +8,7 @@ block's schema and pandas metadata, so ``pd.read_parquet`` gives the same table)
 :class:`Compactor` plans chunks while the batch runs: a chunk is ready once its consecutive blocks
 hold about 1/:data:`CHUNKS_TARGET` of the batch's expected bytes (at least :data:`MIN_CHUNK_BYTES`,
 at most :data:`CHUNK_BYTES` in its largest table); the runner sends it to a worker as a task among
-the runs, so compaction overlaps the runs and only the last chunk is left for the end. A batch
+the runs, so compaction overlaps the runs and only the last chunk is left for the end. A compacted chunk is never rewritten. A batch
 thus ends with about :data:`CHUNKS_TARGET` files per table at most (fewer when small; more only
 beyond ``CHUNKS_TARGET x CHUNK_BYTES`` of data): the number of files grows with the volume of
 data, not with the number of runs.
@@ -58,7 +58,7 @@ MIN_CHUNK_BYTES = 2**20
 """Smallest chunk compacted while the batch runs (the rest is compacted at the end)."""
 CHUNKS_TARGET = 8
 """Chunks (files per table) a batch aims at."""
-ROW_GROUP_ROWS = 65_536
+ROW_GROUP_ROWS = 16_384
 """Rows per row group of a compacted file (and most rows held in memory while compacting)."""
 
 
@@ -198,8 +198,8 @@ class Compactor:
         if self.target is None and commit.size:
             expected = self._bytes(commit) / commit.size * self.units_total
             self.target = int(min(self.max_bytes, max(MIN_CHUNK_BYTES, expected / CHUNKS_TARGET)))
-        if self.target is not None and self._bytes(commit) >= self.target:
-            return  # big enough: sealed
+        if commit.compacted or (self.target is not None and self._bytes(commit) >= self.target):
+            return  # a compacted chunk, or a block big enough: sealed (never rewritten again)
         self.free[commit.start] = commit
         group: list[Commit] = []
         for start in sorted(self.free):

@@ -199,6 +199,11 @@ class Commit:
         return self.stop - self.start
 
     @property
+    def compacted(self) -> bool:
+        """A compacted chunk (its name holds its range), not a block."""
+        return self.name.count("-") == 2
+
+    @property
     def runs_file(self) -> str:
         """The ``runs`` part's file name."""
         return self.tables["runs"]["file"]  # type: ignore[index]

@@ -125,13 +125,12 @@ def summarise_runs(runs: pd.DataFrame, sweep_columns: Iterable[str] = ()) -> pd.
 
 
 def summarise_folder(folder: str | Path, sweep_columns: Iterable[str] = (), max_failures: int = 1000,
-                     parts_per_read: int = 8) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
-    """Read a batch's ``runs`` parts a few at a time: (summary, failed runs, runs done, runs failed).
+                     rows_per_read: int = 50_000) -> tuple[pd.DataFrame, pd.DataFrame, int, int]:
+    """Read a batch's ``runs`` table in batches of rows: (summary, failed runs, runs done, runs failed).
 
-    At most ``parts_per_read`` parts are in memory at once; only the first ``max_failures`` failed
-    runs are returned in full (all are counted).
+    At most ``rows_per_read`` rows are in memory at once, however large the parts (compacted parts
+    hold many runs); only the first ``max_failures`` failed runs are returned in full (all are counted).
     """
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     folder = Path(folder)
@@ -141,17 +140,16 @@ def summarise_folder(folder: str | Path, sweep_columns: Iterable[str] = (), max_
     wanted = [*keep, "status", "end_year", *(m for m, _l, _f in SUMMARY_METRICS)]
     failed: list[pd.DataFrame] = []
     n_failed = kept = 0
-    parts = sorted(part_ids(folder, "runs"))
-    for first in range(0, len(parts), parts_per_read):
-        tables = [pq.ParquetFile(folder / "runs" / f"part-{part}.parquet").read(columns=wanted, use_threads=False)
-                  for part in parts[first:first + parts_per_read]]
-        frame = pa.concat_tables(tables).to_pandas()
-        summary.add(frame)
-        bad = frame[frame["status"] != "ok"]
-        n_failed += len(bad)
-        if len(bad) and kept < max_failures:
-            failed.append(bad[keep].head(max_failures - kept))
-            kept += len(failed[-1])
+    for part in sorted(part_ids(folder, "runs")):
+        source = pq.ParquetFile(folder / "runs" / f"part-{part}.parquet")
+        for batch in source.iter_batches(batch_size=rows_per_read, columns=wanted, use_threads=False):
+            frame = batch.to_pandas()
+            summary.add(frame)
+            bad = frame[frame["status"] != "ok"]
+            n_failed += len(bad)
+            if len(bad) and kept < max_failures:
+                failed.append(bad[keep].head(max_failures - kept))
+                kept += len(failed[-1])
     failures = pd.concat(failed, ignore_index=True) if failed else pd.DataFrame(columns=keep)
     return summary.frame(), failures, summary.runs, n_failed
 

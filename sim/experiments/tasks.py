@@ -101,7 +101,7 @@ def drive(pool: Any, task: Any, blocks: Iterable[tuple[int, int]], *, folder: st
     try:
         for kind, first, second in pool.imap_unordered(work, _calls(task, blocks, folder, width, compactor)):
             if kind == "compact":
-                _compacted(compactor, first, second, tally)
+                tally.chunks_compacted += second is not None
                 continue
             outcomes: list[Outcome] = first
             tally.runs_run += len(outcomes)
@@ -121,15 +121,7 @@ def drive(pool: Any, task: Any, blocks: Iterable[tuple[int, int]], *, folder: st
     if compactor is not None and folder is not None:
         compacting = time.monotonic()
         calls = (("compact", folder, chunk, compactor.tables[1:], width) for chunk in compactor.remaining())
-        for _kind, chunk, new in pool.imap_unordered(work, calls):
-            _compacted(None, chunk, new, tally)
+        for _kind, _chunk, new in pool.imap_unordered(work, calls):
+            tally.chunks_compacted += new is not None
         tally.compact_s = time.monotonic() - compacting
     return tally
-
-
-def _compacted(compactor: Compactor | None, chunk: list[Commit], new: Commit | None, tally: Tally) -> None:
-    if new is None:
-        return
-    tally.chunks_compacted += 1
-    if compactor is not None:
-        compactor.add(new)
