@@ -104,7 +104,68 @@ def test_keyword_parameters_and_mesa_batch_run():
     frame = pd.DataFrame(results)
     assert set(frame["migration__graduate_mobility"]) == {0.1, 0.6}
     assert {"gdp_real_cny_bn", "gini", "research_output"} <= set(frame.columns)
-    assert frame["year"].max() == 2025
+    # the DataCollector's row of step k is year start + k (row 0 the base year); mesa 3.3's batch_run
+    # returns step model.steps - 1 at the end (mesa #2514), later versions the last step
+    assert (frame["year"] == 2022 + frame["Step"]).all()
+    assert frame["year"].max() in (2024, 2025)
+
+
+def test_datacollector_has_a_row_for_the_base_year_then_one_per_step(baseline):
+    model = RegionalGrowthModel(baseline, seed=5, run__end_year=2026)
+    first = model.datacollector.get_model_vars_dataframe()
+    assert list(first["year"]) == [2022]
+    assert first["gdp_real_cny_bn"].iloc[0] == pytest.approx(model.state.gdp_real.sum())
+    model.run()
+    collected = model.datacollector.get_model_vars_dataframe()
+    national = model.national_frame()
+    assert list(collected["year"]) == list(national["year"]) == list(range(2022, 2027))
+    np.testing.assert_array_equal(collected["gini"], national["gini"])
+    np.testing.assert_array_equal(collected["gdp_real_cny_bn"], national["gdp_real_cny_bn"])
+    assert (collected["seed"] == 5).all()
+    steps = mesa.batch_run(RegionalGrowthModel, {"scenario": str(SCENARIOS / "baseline.toml"), "seed": 5,
+                                                   "run__end_year": 2026},
+                           data_collection_period=1, number_processes=1, display_progress=False)
+    assert [row["Step"] for row in steps][:2] == [0, 1]
+    assert [row["year"] for row in steps][:2] == [2022, 2023]
+
+
+def test_no_seed_draws_fresh_entropy_and_records_it():
+    scenario = load_scenario(SCENARIOS / "foreign_multinational.toml", ["run.end_year=2030"])
+    a, b = RegionalGrowthModel(scenario), RegionalGrowthModel(scenario)
+    assert isinstance(a.seed, int) and a.seed != b.seed and a.seed != scenario.run.seed
+    assert a.seed_sequence.entropy == a.seed
+    a.run()
+    again = RegionalGrowthModel(scenario, seed=a.seed).run()  # the recorded seed reproduces the run
+    pd.testing.assert_frame_equal(a.province_frame(), again.province_frame())
+    pd.testing.assert_frame_equal(a.events_frame(), again.events_frame())
+    assert RegionalGrowthModel(scenario, seed=7).seed == 7
+    with pytest.raises(ValueError, match="either seed or rng"):
+        RegionalGrowthModel(scenario, seed=1, rng=np.random.SeedSequence(1))
+
+
+def test_mesa_batch_run_iterations_are_different_runs():
+    results = mesa.batch_run(RegionalGrowthModel, {"scenario": str(SCENARIOS / "foreign_multinational.toml"),
+                                                   "run__end_year": 2030},
+                             iterations=5, number_processes=1, display_progress=False)
+    frame = pd.DataFrame(results)
+    assert len(frame) == 5 and frame["seed"].nunique() == 5
+    assert frame["gdp_real_cny_bn"].nunique() == 5, "fresh entropy per iteration: five different runs"
+
+
+def test_scenario_seed_applies_to_sim_run_and_run_scenario(tmp_path):
+    from sim.cli import main
+
+    scenario = load_scenario(SCENARIOS / "foreign_multinational.toml", ["run.end_year=2030"])
+    a = run_scenario(scenario)
+    b = run_scenario(scenario)
+    pd.testing.assert_frame_equal(a.province, b.province)
+    assert a.runs["seed_entropy"].iloc[0] == str(scenario.run.seed)
+    seeded = RegionalGrowthModel(scenario, seed=scenario.run.seed).run()
+    np.testing.assert_array_equal(a.province["gdp_real_cny_bn"], seeded.province_frame()["gdp_real_cny_bn"])
+    assert main(["run", str(SCENARIOS / "foreign_multinational.toml"), "--set", "run.end_year=2030",
+                 "--out", str(tmp_path / "run")]) == 0
+    written = pd.read_parquet(tmp_path / "run" / "province")
+    np.testing.assert_array_equal(written["gdp_real_cny_bn"], a.province["gdp_real_cny_bn"])
 
 
 def test_megaproject_founds_an_institute_and_logs_it():

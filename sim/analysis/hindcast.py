@@ -142,7 +142,7 @@ def hindcast(scenario: Scenario | str | None = None, *, start_year: int = 2012, 
     from sim.model import RegionalGrowthModel
 
     cfg = hindcast_scenario(scenario, values, start_year, end_year)
-    model = RegionalGrowthModel(cfg, seed=seed)
+    model = RegionalGrowthModel(cfg, seed=cfg.run.seed if seed is None else seed)
     real_rd = {year: values / deflator(year, start_year) for year, values in model.data.observed_rd.items()}
     # a private copy: model.data comes from a cache shared by every model of this start year
     model.data = dataclasses.replace(model.data, observed_rd=real_rd)

@@ -47,7 +47,10 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
     Args:
         scenario: a :class:`~sim.scenario.Scenario`, a path to a scenario TOML file, a dict of
             scenario values, or None for the defaults.
-        seed: an int seed (``numpy.random.SeedSequence`` entropy). Default: ``run.seed``.
+        seed: an int seed (``numpy.random.SeedSequence`` entropy). Default (None, and no ``rng``):
+            fresh entropy from the operating system, as Mesa models do, so ``mesa.batch_run``
+            iterations differ; it is recorded in :attr:`seed`. ``sim run``, :func:`run_scenario`
+            and batches pass the scenario's ``run.seed`` (or a spawned child) explicitly.
         rng: a ``numpy.random.Generator`` or ``SeedSequence`` (instead of ``seed``); batches pass
             a spawned SeedSequence.
         overrides: ``key.path=value`` strings applied to the scenario.
@@ -55,7 +58,13 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
             ``RegionalGrowthModel(migration__graduate_mobility=0.6)``.
 
     After construction the model holds the base year; each :meth:`step` simulates one year.
-    Results: :meth:`national_frame`, :meth:`province_frame`, :meth:`events_frame`.
+    Results: :meth:`national_frame`, :meth:`province_frame`, :meth:`events_frame`, and Mesa's
+    ``datacollector`` (one row for the base year, then one per step).
+
+    Attributes:
+        seed: the entropy of the run's ``SeedSequence`` (an int; the one drawn when ``seed`` and
+            ``rng`` were None), or None when a ``Generator`` was passed as ``rng``.
+        seed_sequence: that ``SeedSequence`` (None when a ``Generator`` was passed).
     """
 
     def __init__(
@@ -68,13 +77,16 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         **params: Any,
     ) -> None:
         scenario = _resolve_scenario(scenario, overrides, params)
+        if seed is not None and rng is not None:
+            raise ValueError("pass either seed or rng, not both")
         if rng is None:
-            rng = np.random.SeedSequence(scenario.run.seed if seed is None else seed)
+            rng = np.random.SeedSequence(None if seed is None else _seed_entropy(seed))
         if isinstance(rng, np.random.SeedSequence):
             self.seed_sequence = rng
             rng = np.random.Generator(np.random.PCG64(rng))
         else:
             self.seed_sequence = None
+        self.seed: int | None = None if self.seed_sequence is None else self.seed_sequence.entropy
         super().__init__(rng=rng)
         self.scenario = scenario
         cfg = scenario
@@ -375,6 +387,19 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
             raise ModelInvariantError(f"{self.year}: a province spent more than its budget")
         if np.any(self.registry.capacity[: self.registry.count] < 0):
             raise ModelInvariantError(f"{self.year}: an institute has negative capacity")
+
+
+def _seed_entropy(seed: Any) -> int:
+    """``seed`` as SeedSequence entropy: a non-negative int (Python or numpy integer)."""
+    import operator
+
+    try:
+        value = operator.index(seed)
+    except TypeError:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}") from None
+    if value < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    return value
 
 
 def _resolve_scenario(scenario: Scenario | str | dict | None, overrides, params: dict[str, Any]) -> Scenario:

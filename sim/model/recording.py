@@ -26,6 +26,7 @@ class Recording:
         self._strategy_records: list[list[str]] = []
         self.datacollector = mesa.DataCollector(model_reporters={
             "year": "year",
+            "seed": "seed",
             "gdp_real_cny_bn": lambda m: m.national_rows[-1]["gdp_real_cny_bn"],
             "gini": lambda m: m.national_rows[-1]["gini"],
             "theil_between_region": lambda m: m.national_rows[-1]["theil_between_region"],
@@ -33,6 +34,7 @@ class Recording:
             "interior_research_share": lambda m: m.national_rows[-1]["interior_research_share"],
         })
         self.record_year()
+        self.datacollector.collect(self)  # the base year is the DataCollector's first row (step 0)
 
     def start_event_log(self) -> None:
         """An empty event log (before anything of the base year happens)."""
