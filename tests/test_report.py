@@ -45,9 +45,9 @@ REPLICATES = 3
 # fixtures: results folders written with sim.experiments.store, independent of the batch runner
 
 
-def scenario(name: str, *overrides: str) -> Scenario:
-    """The baseline to END_YEAR, renamed, with overrides."""
-    return load_scenario(BASELINE, [f"run.end_year={END_YEAR}", f'name="{name}"', *overrides])
+def scenario(name: str, *overrides: str, file: Path = BASELINE) -> Scenario:
+    """The baseline (or ``file``) to END_YEAR, renamed, with overrides."""
+    return load_scenario(file, [f"run.end_year={END_YEAR}", f'name="{name}"', *overrides])
 
 
 def scenarios() -> list[Scenario]:
@@ -100,6 +100,15 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def report(results: Path) -> Path:
     return build_report(results)
+
+
+@pytest.fixture(scope="module")
+def placebo_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """baseline, hefei and its same-cost placebo, 3 replicates each."""
+    hefei = ROOT / "scenarios" / "hefei.toml"
+    runs = [scenario("baseline"), scenario("hefei", file=hefei),
+            scenario("hefei_placebo", 'strategies.placebo_of=["hefei"]', file=hefei)]
+    return make_results(tmp_path_factory.mktemp("placebo") / "batch", runs)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -223,6 +232,75 @@ def test_comparison_table_uses_baseline_and_holm(results: Path) -> None:
     assert_allclose(row["difference"], a.mean() - b.mean())
     assert_allclose(row["p_value"], rank_test(a, b))
     assert row["low"] <= row["difference"] <= row["high"]
+
+
+# --------------------------------------------------------------------------------------------------
+# the executive summary and the costs
+
+
+def _end(results: Path) -> pd.DataFrame:
+    national = pd.read_parquet(results / "national")
+    return national[national["year"] == END_YEAR].set_index(["scenario", "replicate"]).sort_index()
+
+
+def test_summary_sentence_per_strategy_against_baseline_and_placebo(placebo_results: Path) -> None:
+    from sim.report.summary import strategy_sentences
+
+    data = load_report_data(placebo_results)
+    assert data.placebos == {"hefei": "hefei_placebo"}
+    sentences = strategy_sentences(data)
+    assert len(sentences) == 1, "the placebo is compared inside its strategy's sentence, not on its own"
+    (text,) = sentences
+    end = _end(placebo_results)
+    hefei, base, placebo = end.loc["hefei"], end.loc["baseline"], end.loc["hefei_placebo"]
+    gini = 100 * float((hefei["gini"] / base["gini"] - 1).mean())
+    up = int((hefei["gini"] > base["gini"]).sum())
+    word, count = ("more unequal", up) if gini > 0 else ("more equal", REPLICATES - up)
+    assert text.startswith(f"hefei against baseline in {END_YEAR}: the Gini {gini:+.1f} %".replace("-", "−"))
+    assert f"({word} in {count} of {REPLICATES})" in text
+    gdp = 100 * float((hefei["gdp_real_cny_bn"] / placebo["gdp_real_cny_bn"] - 1).mean())
+    assert "against its same-cost placebo hefei_placebo: the Gini" in text
+    assert f"real GDP {gdp:+.1f} %".replace("-", "−") in text.split("placebo hefei_placebo")[1]
+    assert "research output" in text and "it costs CNY" in text
+    assert text.endswith(f"shares of {REPLICATES} seeds (seeds only: parameters fixed at their defaults).")
+
+
+def test_cost_table_by_hand(placebo_results: Path) -> None:
+    from sim.report.costs import cost_table
+
+    data = load_report_data(placebo_results)
+    table = cost_table(data).set_index(["group", "reference"])
+    assert set(table.index) == {("hefei", "baseline"), ("hefei", "hefei_placebo"), ("hefei_placebo", "baseline")}
+    province = pd.read_parquet(placebo_results / "province")
+    national = pd.read_parquet(placebo_results / "national")
+    costs = ["cost_provincial_cny_bn", "cost_central_cny_bn", "cost_foreign_cny_bn"]
+    per_run = province.groupby(["scenario", "run_id"])[costs].sum().groupby("scenario").mean()
+    gdp = national.groupby(["scenario", "run_id"])["gdp_real_cny_bn"].sum().groupby("scenario").mean()
+    row = table.loc[("hefei", "baseline")]
+    extra = per_run.loc["hefei"] - per_run.loc["baseline"]
+    assert_allclose(row[["extra_provincial_cny_bn", "extra_central_cny_bn", "extra_foreign_cny_bn"]].to_numpy(float),
+                    extra.to_numpy(float))
+    assert_allclose(row["extra_cost_cny_bn"], extra.sum())
+    assert row["extra_cost_cny_bn"] > 0, "hefei's guidance fund costs money beyond the baseline's"
+    assert_allclose(row["gdp_gained_cny_bn"], gdp["hefei"] - gdp["baseline"])
+    assert row["extra_cost_low"] <= row["extra_cost_cny_bn"] <= row["extra_cost_high"]
+    if row["extra_cost_low"] > 0:
+        assert_allclose(row["return_per_yuan"], row["gdp_gained_cny_bn"] / row["extra_cost_cny_bn"])
+    assert np.isnan(table.loc[("hefei", "hefei_placebo"), "return_per_yuan"]), "no return against a placebo"
+
+
+def test_report_pages_show_summary_and_costs(placebo_results: Path, tmp_path: Path) -> None:
+    out = build_report(placebo_results, tmp_path / "report")
+    page = (out / "report.html").read_text()
+    markdown = (out / "report.md").read_text()
+    assert page.index('id="summary"') < page.index('id="glance"'), "the summary comes first"
+    assert "against its same-cost placebo hefei_placebo" in page
+    assert "* hefei against baseline" in markdown and "### Costs and returns" in markdown
+    assert "extra cost vs baseline, CNY bn" in page and "return, yuan GDP per yuan" in page
+    costs = pd.read_csv(out / "costs.csv")
+    assert {"extra_cost_cny_bn", "extra_provincial_cny_bn", "return_per_yuan"} <= set(costs.columns)
+    effects = pd.read_csv(out / "summary_effects.csv")
+    assert set(effects["comparison"]) == {"baseline", "placebo"}
 
 
 # --------------------------------------------------------------------------------------------------

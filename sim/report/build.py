@@ -31,13 +31,17 @@ def write_report(data: ReportData, out: str | Path | None = None) -> Path:
             old.unlink()
     figure_dir.mkdir(exist_ok=True)
     made = make_figures(data, figure_dir)
+    from sim.report.costs import cost_table
+    from sim.report.summary import strategy_sentences, summary_table
+
+    costs = cost_table(data)
     context = ReportContext(data=data, figures=made, end_year=end_year_table(data),
-                            comparison=comparison_table(data), events=events_table(data))
+                            comparison=comparison_table(data), events=events_table(data), costs=costs,
+                            sentences=strategy_sentences(data, costs))
     (out / "report.html").write_text(render_html(context), encoding="utf-8")
     (out / "report.md").write_text(render_markdown(context), encoding="utf-8")
-    from sim.report.summary import summary_table
-
     summary_table(data).to_csv(out / "summary_effects.csv", index=False)
+    costs.to_csv(out / "costs.csv", index=False)
     log.info("report written to %s (%d figures)", out, len(made))
     return out
 
@@ -50,13 +54,17 @@ def build_report(results: str | Path, out: str | Path | None = None) -> Path:
     reported on as far as it goes, with the missing and failed runs listed at the top.
 
     Folders written by ``sim validate`` and ``sim sensitivity`` get a report of their figures and
-    statistics (:mod:`sim.report.analysis`).
+    statistics (:mod:`sim.report.analysis`); robustness experiments a report of which effects keep
+    their sign across conditions (:mod:`sim.report.robustness`).
 
     Raises:
         ResultsError: when ``results`` is not a results folder or holds no complete run.
     """
     from sim.report.analysis import build_analysis_report, is_analysis_folder
+    from sim.report.robustness import build_robustness_report, is_robustness_folder
 
     if is_analysis_folder(results):
         return build_analysis_report(results, out)
+    if is_robustness_folder(results):
+        return build_robustness_report(results, out)
     return write_report(load_report_data(results), out)

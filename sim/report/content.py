@@ -8,12 +8,13 @@ tables, methods, runs and seeds. This module holds the content as plain text and
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
+from sim.report.costs import format_bn
 from sim.report.figures_common import SECTIONS, FigureFile
 from sim.report.statistics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CORRECTION, replicates_needed, smallest_rank_p
 from sim.report.tables import METRICS, format_number, format_relative
@@ -29,15 +30,40 @@ SEED_ROWS_MAX = 2000
 """At most this many runs are listed in the runs-and-seeds appendix."""
 
 
+@dataclass(frozen=True)
+class ExtraSection:
+    """A section added to the report from outside this package's fixed list (e.g. robustness).
+
+    Attributes:
+        anchor: the HTML id (and contents link).
+        heading: the section heading.
+        html: the section's body as HTML (already escaped).
+        markdown: the same body as Markdown.
+    """
+
+    anchor: str
+    heading: str
+    html: str
+    markdown: str
+
+
 @dataclass
 class ReportContext:
-    """Everything a page needs."""
+    """Everything a page needs.
+
+    ``extra_sections`` are placed after the trust section and before the methods, in order, on both
+    pages; they are where optional sections (such as a robustness section) go.
+    """
 
     data: ReportData
     figures: list[FigureFile]
     end_year: pd.DataFrame
     comparison: pd.DataFrame
     events: pd.DataFrame
+    costs: pd.DataFrame = field(default_factory=pd.DataFrame)
+    sentences: list[str] = field(default_factory=list)
+    trust: object | None = None
+    extra_sections: list[ExtraSection] = field(default_factory=list)
 
 
 def report_title(ctx: ReportContext) -> str:
@@ -71,6 +97,10 @@ def glance_rows(ctx: ReportContext) -> tuple[list[str], list[list[tuple[str, str
         header.append(METRICS[m].short or METRICS[m].heading)
         if with_reference:
             header.append("vs baseline")
+    costs = (ctx.costs[ctx.costs["comparison"] == "baseline"].set_index("group")
+             if not ctx.costs.empty else pd.DataFrame())
+    if not costs.empty:
+        header += ["extra cost vs baseline, CNY bn", "return, yuan GDP per yuan"]
     rows = []
     runs = data.national.groupby("group")["run_id"].nunique()
     for group in data.groups:
@@ -87,8 +117,46 @@ def glance_rows(ctx: ReportContext) -> tuple[list[str], list[list[tuple[str, str
                     row.append((text, "num"))
                 else:
                     row.append(("reference" if data.reference.get(group) == group else "–", "num"))
+        if not costs.empty:
+            if group in costs.index:
+                value = costs.at[group, "return_per_yuan"]
+                row += [(format_bn(costs.at[group, "extra_cost_cny_bn"]), "num"),
+                        (format_number(value, 1) if np.isfinite(value) else "–", "num")]
+            else:
+                row += [("reference" if data.reference.get(group) == group else "–", "num"), ("–", "num")]
         rows.append(row)
     return header, rows
+
+
+COST_HEADER = ["scenario", "against", "runs", "extra cost, CNY bn [95 % interval]", "provincial", "central",
+               "foreign", "real GDP gained, CNY bn [95 % interval]", "return, yuan of GDP per yuan"]
+"""Columns of the cost table on the pages."""
+
+
+def cost_rows(ctx: ReportContext) -> list[list[str]]:
+    """Rows (plain text) of the cost table, one per comparison."""
+    rows = []
+    for r in ctx.costs.to_dict("records"):
+        ret = r["return_per_yuan"]
+        rows.append([
+            r["group"], r["reference"] + (" (placebo)" if r["comparison"] == "placebo" else ""), str(r["runs"]),
+            f"{format_bn(r['extra_cost_cny_bn'])} [{format_bn(r['extra_cost_low'])}, {format_bn(r['extra_cost_high'])}]",
+            format_bn(r["extra_provincial_cny_bn"]), format_bn(r["extra_central_cny_bn"]),
+            format_bn(r["extra_foreign_cny_bn"]),
+            f"{format_bn(r['gdp_gained_cny_bn'])} [{format_bn(r['gdp_gained_low'])}, {format_bn(r['gdp_gained_high'])}]",
+            format_number(ret, 1) if np.isfinite(ret) else "–",
+        ])
+    return rows
+
+
+def cost_caption(ctx: ReportContext) -> str:
+    years = report_years(ctx)
+    return (f"What each scenario costs beyond its reference, summed over {years} and the provinces (CNY bn at "
+            "start-year prices): science spending, the province's share of the centre's pool and the strategy's "
+            "instruments, by who pays (the province, the centre, foreign firms), mean over runs minus the "
+            "reference's mean; real GDP gained is the same difference of real GDP summed over the years; the "
+            "return is real GDP gained per yuan of extra cost (against baseline, when the extra cost is above "
+            "zero throughout its interval). Intervals: percentile bootstrap, 95 %. Also in summary.csv.")
 
 
 def methods_paragraphs(ctx: ReportContext) -> list[str]:

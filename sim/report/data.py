@@ -26,9 +26,17 @@ REFERENCE = "baseline"
 """The scenario every other one is compared with."""
 
 
+PLACEBO_SUFFIX = "_placebo"
+"""``<strategy>_placebo`` is the same-cost placebo of scenario ``<strategy>`` (``strategies.placebo_of``)."""
+
+
+CONDITION_SEPARATOR = "--"
+"""Between a scenario's name and its robustness condition (``hefei--field-biotech``)."""
+
+
 PROVINCE_COLUMNS: tuple[str, ...] = (
     "run_id", "scenario", "replicate", "year", "province", "capital", "coastal", "strategy", "population_m",
-    "gdp_per_capita_cny", "research_output",
+    "gdp_per_capita_cny", "research_output", "cost_provincial_cny_bn", "cost_central_cny_bn", "cost_foreign_cny_bn",
 )
 """Columns of the province table a report reads (plus swept-parameter columns)."""
 
@@ -116,6 +124,17 @@ class ReportData:
     completeness: Completeness
     provenance: dict[str, Any]
     notes: list[str] = field(default_factory=list)
+    placebos: dict[str, str] = field(default_factory=dict)
+    parameter_columns: list[str] = field(default_factory=list)
+
+    @property
+    def has_draws(self) -> bool:
+        """True when the runs have parameter draws (an ``[uncertainty]`` experiment) with more than one draw."""
+        return "draw" in self.national.columns and self.national["draw"].nunique() > 1
+
+    def is_placebo(self, group: str) -> bool:
+        """True when ``group`` is the same-cost placebo of another group in these results."""
+        return group in self.placebos.values()
 
     def linestyle(self, group: str) -> str:
         """A line style per group: solid for the first eight, then dashed, dotted..."""
@@ -281,12 +300,50 @@ def load_report_data(results: str | Path) -> ReportData:
     if all(ref is None for ref in reference.values()):
         notes.append(f"No scenario named {REFERENCE!r} in these results: the comparison with the "
                      "reference scenario is skipped.")
+    placebos = _placebos(keys, sweep_columns, scenarios)
+    parameter_columns = ([c for c in national.columns if "__" in c and c not in sweep_columns]
+                         if "draw" in national.columns else [])
     data = ReportData(
         folder=folder, manifest=manifest, national=national, province=province, events=events, runs=runs,
         groups=groups, colours=scenario_colours(groups, REFERENCE), reference=reference, adoption_groups=adoption,
         sweep_columns=sweep_columns, completeness=completeness,
-        provenance=_provenance(folder, manifest, scenarios, runs), notes=notes)
+        provenance=_provenance(folder, manifest, scenarios, runs), notes=notes, placebos=placebos,
+        parameter_columns=parameter_columns)
     return data
+
+
+def placebo_name(scenario: str) -> str:
+    """The name of ``scenario``'s same-cost placebo: ``hefei`` -> ``hefei_placebo``,
+    ``hefei--field-biotech`` -> ``hefei_placebo--field-biotech``."""
+    head, sep, condition = scenario.partition(CONDITION_SEPARATOR)
+    return head + PLACEBO_SUFFIX + sep + condition
+
+
+def _placebos(keys: pd.DataFrame, sweep_columns: list[str],
+              scenarios: dict[str, dict[str, Any]]) -> dict[str, str]:
+    """Group -> the group of its same-cost placebo (same swept values), for the groups that have one.
+
+    A placebo is found by name (``<scenario>_placebo``) or, failing that, by a scenario whose
+    resolved ``strategies.placebo_of`` names only this scenario's strategy.
+    """
+    rows = keys[["group", "scenario", *sweep_columns]].itertuples(index=False)
+    by_key = {tuple(row[1:]): row[0] for row in rows}
+    declared: dict[str, str] = {}
+    for name, entry in scenarios.items():
+        of = (((entry or {}).get("resolved") or {}).get("strategies") or {}).get("placebo_of") or []
+        if len(of) == 1:
+            declared.setdefault(str(of[0]), name)
+    out: dict[str, str] = {}
+    for row in keys[["group", "scenario", *sweep_columns]].itertuples(index=False):
+        group, scenario, *swept = row
+        if scenario.partition(CONDITION_SEPARATOR)[0].endswith(PLACEBO_SUFFIX):
+            continue
+        match = by_key.get((placebo_name(scenario), *swept))
+        if match is None and scenario in declared:
+            match = by_key.get((declared[scenario], *swept))
+        if match is not None and match != group:
+            out[group] = match
+    return out
 
 
 def _provenance(folder: Path, manifest: dict[str, Any], scenarios: dict[str, dict[str, Any]],

@@ -17,8 +17,11 @@ import numpy as np
 
 from sim.plotting import DPI
 from sim.report.content import (
+    COST_HEADER,
     ReportContext,
     completeness_messages,
+    cost_caption,
+    cost_rows,
     figure_sections,
     glance_rows,
     methods_paragraphs,
@@ -31,7 +34,6 @@ from sim.report.content import (
 )
 from sim.report.figures_common import FigureFile
 from sim.report.statistics import CORRECTION
-from sim.report.summary import strategy_sentences
 from sim.report.tables import END_YEAR_METRICS, METRICS, format_comparison, format_number
 
 
@@ -148,6 +150,15 @@ def _comparison_html(ctx: ReportContext) -> str:
     return note + _html_table(header, rows, caption=caption, row_classes=classes)
 
 
+def _costs_html(ctx: ReportContext) -> str:
+    if ctx.costs.empty:
+        return "<p>No costs: these results have no province table with cost columns, or no reference.</p>"
+    rows = []
+    for row in cost_rows(ctx):
+        rows.append([(_swatch(ctx, row[0]), "name"), (_e(row[1]), "name")] + [(_e(c), "num") for c in row[2:]])
+    return _html_table(COST_HEADER, rows, caption=_e(cost_caption(ctx)))
+
+
 def _events_html(ctx: ReportContext) -> str:
     events = ctx.events
     if events.empty:
@@ -168,11 +179,11 @@ def render_html(ctx: ReportContext) -> str:
         toc.append(f'<li><a href="#{anchor}">{_e(heading)}</a>{f"<ol>{sub}</ol>" if sub else ""}</li>')
         body.append(f'<section id="{anchor}"><h2>{_e(heading)}</h2>{content}</section>')
 
-    sentences = strategy_sentences(data)
-    if sentences:
-        section("summary", "Summary", "<ul class=\"summary\">" + "".join(f"<li>{_e(t)}</li>" for t in sentences)
-                + "</ul><p>Generated from the results. Shares count the paired runs in which the scenario's "
-                "end-year value is above or below its reference's.</p>")
+    if ctx.sentences:
+        section("summary", "Summary", "<ul class=\"summary\">" + "".join(f"<li>{_e(t)}</li>" for t in ctx.sentences)
+                + "</ul><p class=\"note\">Generated from the results. Percentages are end-year differences "
+                "from the reference (mean over the paired runs); the counts say in how many paired runs the "
+                "difference goes that way. Costs: see the cost table.</p>")
 
     header, rows = glance_rows(ctx)
     for row in rows:
@@ -206,10 +217,14 @@ def render_html(ctx: ReportContext) -> str:
 
     tables_html = (f'<h3 id="end-year">End-year metrics by scenario</h3>{_end_year_html(ctx)}'
                    f'<h3 id="comparison">Each scenario against baseline</h3>{_comparison_html(ctx)}'
+                   f'<h3 id="costs">Costs and returns</h3>{_costs_html(ctx)}'
                    f'<h3 id="events">Events</h3>{_events_html(ctx)}')
     section("tables", "Tables", tables_html, [("end-year", "End-year metrics by scenario"),
                                               ("comparison", "Each scenario against baseline"),
-                                              ("events", "Events")])
+                                              ("costs", "Costs and returns"), ("events", "Events")])
+    # optional sections (e.g. robustness) go here, between the tables and the methods
+    for extra in ctx.extra_sections:
+        section(extra.anchor, extra.heading, extra.html)
     section("methods", "Methods", "".join(f"<p>{_code(p)}</p>" for p in methods_paragraphs(ctx)))
 
     seeds = seeds_shown(ctx)

@@ -8,8 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from sim.report.content import (
+    COST_HEADER,
     ReportContext,
     completeness_messages,
+    cost_caption,
+    cost_rows,
     figure_sections,
     glance_rows,
     methods_paragraphs,
@@ -21,7 +24,6 @@ from sim.report.content import (
     seeds_shown,
 )
 from sim.report.statistics import CORRECTION
-from sim.report.summary import strategy_sentences
 from sim.report.tables import format_comparison, format_end_year
 
 
@@ -46,11 +48,11 @@ def render_markdown(ctx: ReportContext) -> str:
     """The report in Markdown, with figures linked from ``figures/``."""
     data = ctx.data
     out = [f"# {report_title(ctx)}", "", report_subtitle(ctx), ""]
-    sentences = strategy_sentences(data)
-    if sentences:
-        out += ["## Summary", "", *[f"* {t}" for t in sentences], "",
-                "Generated from the results. Shares count the paired runs in which the scenario's end-year value "
-                "is above or below its reference's.", ""]
+    if ctx.sentences:
+        out += ["## Summary", "", *[f"* {t}" for t in ctx.sentences], "",
+                "Generated from the results. Percentages are end-year differences from the reference (mean over "
+                "the paired runs); the counts say in how many paired runs the difference goes that way. Costs: see "
+                "the cost table.", ""]
     out += ["## At a glance", ""]
     for level, text in completeness_messages(ctx):
         out += [f"> **{'Warning' if level == 'warning' else 'Note'}:** {text}", ""]
@@ -91,6 +93,11 @@ def render_markdown(ctx: ReportContext) -> str:
                 f"p-value and the p-value after the {CORRECTION} correction over all {len(comp)} tests; "
                 "significant: adjusted p < 0.05.", ""]
         out += [_md_table(list(comp.columns), comp.astype(str).to_numpy().tolist()), ""]
+    out += ["### Costs and returns", ""]
+    if ctx.costs.empty:
+        out += ["No costs: these results have no province table with cost columns, or no reference.", ""]
+    else:
+        out += [cost_caption(ctx), "", _md_table(COST_HEADER, cost_rows(ctx)), ""]
     out += ["### Events", ""]
     if ctx.events.empty:
         out += ["No event fired in any run.", ""]
@@ -98,6 +105,9 @@ def render_markdown(ctx: ReportContext) -> str:
         out += ["Mean number per run, by type.", ""]
         out += [_md_table(["scenario", *map(str, ctx.events.columns)],
                           [[g, *(f"{v:.1f}" for v in ctx.events.loc[g])] for g in ctx.events.index]), ""]
+    # optional sections (e.g. robustness) go here, between the tables and the methods
+    for extra in ctx.extra_sections:
+        out += [f"## {extra.heading}", "", extra.markdown, ""]
     out += ["## Methods", ""]
     for paragraph in methods_paragraphs(ctx):
         out += [paragraph, ""]
