@@ -62,12 +62,19 @@ class Province(SimAgent):
         self.region = REGIONS[region]
         self.coastal = bool(coastal)
         self.strategy: StrategyLike | None = None
-        self.budget_cny_bn = 0.0
-        self.central_claim_cny_bn = 0.0
-        """Part of this year's budget matched by the centre for the strategy (CAS branches)."""
 
     def __repr__(self) -> str:
         return f"Province({self.name!r}, strategy={self.strategy.name if self.strategy else None!r})"
+
+    @property
+    def budget_cny_bn(self) -> float:
+        """This year's science budget (set by the budget step), CNY bn."""
+        return float(self.model.state.budget[self.index])
+
+    @property
+    def central_claim_cny_bn(self) -> float:
+        """Part of this year's budget matched by the centre for the strategy (CAS branches), CNY bn."""
+        return float(self.model.central_claims[self.index])
 
     @property
     def gdp_real_cny_bn(self) -> float:

@@ -57,6 +57,18 @@ def neighbour_lists(lon: np.ndarray, lat: np.ndarray, k: int) -> tuple[np.ndarra
     return order.astype(np.int64), distance
 
 
+def divide_positive(numerator: np.ndarray, denominator: np.ndarray, fill: float) -> np.ndarray:
+    """``numerator / denominator`` where the denominator is positive, ``fill`` elsewhere (broadcasting).
+
+    The same numbers as ``np.divide(..., where=denominator > 0)`` into an array of ``fill``; when
+    every denominator is positive (the usual case) it is the plain division, without the mask.
+    """
+    if denominator.min() > 0:
+        return numerator / denominator
+    out = np.full(np.broadcast_shapes(np.shape(numerator), np.shape(denominator)), fill, dtype=float)
+    return np.divide(numerator, denominator, out=out, where=denominator > 0)
+
+
 def human_capital_index(skilled_share: np.ndarray, skill_premium: float) -> np.ndarray:
     """E = exp(psi * skilled share): Mincer-style efficiency of a region's workforce."""
     return np.exp(skill_premium * skilled_share)
@@ -82,12 +94,18 @@ def sector_output(
         capital_share: a.
     """
     total_capital = capital.sum(axis=1)
-    labour_per_capital = np.divide(effective_labour, total_capital, out=np.zeros_like(total_capital),
-                                   where=total_capital > 0)
+    labour_per_capital = divide_positive(effective_labour, total_capital, 0.0)
     return price * productivity * capital * (labour_per_capital ** (1.0 - capital_share))[:, None]
 
 
-def market_prices(demand: np.ndarray, supply: np.ndarray, elasticity: np.ndarray) -> np.ndarray:
+def price_exponents(elasticity: np.ndarray) -> np.ndarray:
+    """1 / e per sector, 0 where e is infinite (see :func:`market_prices`)."""
+    with np.errstate(divide="ignore"):
+        return np.where(np.isinf(elasticity), 0.0, 1.0 / elasticity)
+
+
+def market_prices(demand: np.ndarray, supply: np.ndarray, elasticity: np.ndarray,
+                  exponent: np.ndarray | None = None) -> np.ndarray:
     """Prices that clear national markets with constant-elasticity demand.
 
     p = (D / X)^(1/e) for each sector; a sector with infinite elasticity keeps p = 1 (no demand
@@ -98,10 +116,11 @@ def market_prices(demand: np.ndarray, supply: np.ndarray, elasticity: np.ndarray
         demand: D per sector, the value demanded at p = 1.
         supply: X per sector, quantity supplied at base-year prices.
         elasticity: e per sector (``np.inf`` for unconstrained sectors).
+        exponent: :func:`price_exponents` of ``elasticity``, when already computed.
     """
-    ratio = np.divide(demand, supply, out=np.ones_like(demand), where=supply > 0)
-    with np.errstate(divide="ignore"):
-        exponent = np.where(np.isinf(elasticity), 0.0, 1.0 / elasticity)
+    ratio = divide_positive(demand, supply, 1.0)
+    if exponent is None:
+        exponent = price_exponents(elasticity)
     return ratio**exponent
 
 
@@ -120,11 +139,12 @@ def allocate_investment(
         responsiveness: eta.
     """
     total = capital.sum(axis=1, keepdims=True)
-    mean_return = (capital * returns).sum(axis=1, keepdims=True) / np.where(total > 0, total, 1.0)
-    relative = np.divide(returns, mean_return, out=np.ones_like(returns), where=mean_return > 0)
+    mean_return = (capital * returns).sum(axis=1, keepdims=True) / (total if total.min() > 0 else
+                                                                      np.where(total > 0, total, 1.0))
+    relative = divide_positive(returns, mean_return, 1.0)
     weights = capital * relative**responsiveness
     weight_sum = weights.sum(axis=1, keepdims=True)
-    return investment[:, None] * np.divide(weights, weight_sum, out=np.zeros_like(weights), where=weight_sum > 0)
+    return investment[:, None] * divide_positive(weights, weight_sum, 0.0)
 
 
 def research_output(capacity: np.ndarray, efficiency: np.ndarray, returns_to_scale: float,
@@ -139,8 +159,13 @@ def research_output(capacity: np.ndarray, efficiency: np.ndarray, returns_to_sca
     return efficiency * safe**returns_to_scale * (safe / reference_capacity) ** agglomeration
 
 
+def spillover_weights(distance_km: np.ndarray, share: float, distance_scale_km: np.ndarray) -> np.ndarray:
+    """share * exp(-d_ij / D_ij) for every neighbour j != i, shape (N, k - 1) (see :func:`spillover_pool`)."""
+    return share * np.exp(-distance_km[:, 1:] / distance_scale_km[:, 1:])
+
+
 def spillover_pool(stock: np.ndarray, neighbours: np.ndarray, distance_km: np.ndarray,
-                   share: float, distance_scale_km: np.ndarray) -> np.ndarray:
+                   share: float, distance_scale_km: np.ndarray | None, weights: np.ndarray | None = None) -> np.ndarray:
     """Knowledge reaching each region from its neighbours.
 
     S_i = share * sum over neighbours j != i of exp(-d_ij / D_ij) * R_j, with D_ij the distance
@@ -152,8 +177,11 @@ def spillover_pool(stock: np.ndarray, neighbours: np.ndarray, distance_km: np.nd
         distance_km: (N, k) distances.
         share: weight of a neighbour at zero distance.
         distance_scale_km: (N, k) distance scale per pair.
+        weights: :func:`spillover_weights` of the above, when already computed (they change only
+            with connectivity); ``distance_scale_km`` is then not used.
     """
-    weights = share * np.exp(-distance_km[:, 1:] / distance_scale_km[:, 1:])
+    if weights is None:
+        weights = spillover_weights(distance_km, share, distance_scale_km)
     return np.einsum("nk,nkf->nf", weights, stock[neighbours[:, 1:]])
 
 
@@ -191,7 +219,7 @@ def productivity_growth(
             knowledge intensity; a larger elasticity would let a sector's growth feed on itself).
     """
     frontier = productivity.max(axis=0)
-    gap = np.log(np.divide(frontier, productivity, out=np.ones_like(productivity), where=productivity > 0))
+    gap = np.log(divide_positive(frontier, productivity, 1.0))
     elasticity = np.minimum(knowledge_elasticity * transfer * absorptive[:, None], max_elasticity)
     return base_growth + elasticity * knowledge_growth + catch_up_rate * gap
 
@@ -205,6 +233,7 @@ def graduate_flows(
     mobility: float,
     distance_cost: float,
     home_bias: float,
+    distance_term: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Where each region's new graduates go to work.
 
@@ -218,12 +247,16 @@ def graduate_flows(
         attraction: a_j per region, shape (N,).
         neighbours, distance_km: (N, k) neighbour lists, column 0 the region itself.
         connectivity: (N, k) connectivity of each pair.
+        distance_term: :func:`graduate_distance_cost` of the above, when already computed (it changes
+            only with connectivity).
 
     Returns:
         ``(arrivals, stayers)``: graduates starting work in each region, and the number of
         each region's graduates who stay home, both shape (N,).
     """
-    utility = attraction[neighbours] - distance_cost * distance_km / (1000.0 * connectivity)
+    if distance_term is None:
+        distance_term = graduate_distance_cost(distance_km, connectivity, distance_cost)
+    utility = attraction[neighbours] - distance_term
     utility[:, 0] += home_bias
     utility -= utility.max(axis=1, keepdims=True)
     choice = np.exp(utility)
@@ -234,6 +267,11 @@ def graduate_flows(
     arrivals += (1.0 - mobility) * graduates
     stayers = (1.0 - mobility) * graduates + flows[:, 0]
     return arrivals, stayers
+
+
+def graduate_distance_cost(distance_km: np.ndarray, connectivity: np.ndarray, distance_cost: float) -> np.ndarray:
+    """c d_ij / (1000 km * conn_ij): the utility a graduate gives up to move, shape (N, k) (see :func:`graduate_flows`)."""
+    return distance_cost * distance_km / (1000.0 * connectivity)
 
 
 def income_migration(population: np.ndarray, income_per_capita: np.ndarray, rate: float) -> np.ndarray:

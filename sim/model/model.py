@@ -24,7 +24,7 @@ from sim.model.imitation import review_strategies
 from sim.model.processes import YearlyProcesses
 from sim.model.recording import Recording
 from sim.model.state import ModelState
-from sim.model.strategies import ConsumerNiche, assign_segments, make_strategy, placebo_name
+from sim.model.strategies import ConsumerNiche, Strategy, assign_segments, make_strategy, placebo_name
 from sim.model.structure import initial_sector_shares, knowledge_weights
 from sim.scenario import Scenario, load_scenario, validate_scenario, with_overrides
 from sim.vocabulary import (
@@ -159,6 +159,9 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
             elasticity[SECTOR_INDEX[s]] = ec.consumer_demand_elasticity
         elasticity[SECTOR_INDEX["real_estate"]] = 1.0
         self.demand_elasticity = elasticity
+        self.unconstrained = np.isinf(elasticity)  # sectors whose price stays 1
+        self.price_exponent = economy.price_exponents(elasticity)
+        self.unit_price = np.ones(len(SECTORS))
         self.skill_intensity = np.array([structure.skill_intensity[s] for s in SECTORS])
 
         zeros = np.zeros(n)
@@ -190,6 +193,7 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         self.talent_push = self.group_mask(cfg.investment.talent_push) * cfg.investment.talent_push_size
 
         # ---- agents and strategies
+        self.central_claims = np.zeros(n)
         self.provinces = [Province(self, i, data.names[i], data.capitals[i], int(data.region[i]),
                                    bool(data.coastal[i])) for i in range(n)]
         self._segments_dirty = False
@@ -356,7 +360,8 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         self.produce()  # 7
         self.move_population()  # 8
         for province in self.provinces:
-            province.strategy.after_year(province)
+            if type(province.strategy).after_year is not Strategy.after_year:  # the others do nothing
+                province.strategy.after_year(province)
         if self.scenario.imitation.enabled and (self.year - self.start_year) % self.scenario.imitation.period == 0:
             review_strategies(self)  # 9
         self.record_year()  # 10

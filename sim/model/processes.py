@@ -14,6 +14,7 @@ import numpy as np
 import sim.model.economy as economy
 from sim.data.national import national_population_growth
 from sim.errors import ModelInvariantError
+from sim.model.strategies import Strategy
 from sim.vocabulary import FIELD_INDEX, FIELD_SECTOR, FIELDS, KIND_INDEX, SECTORS
 
 
@@ -64,15 +65,16 @@ class YearlyProcesses:
         state.central_tax = pool * state.gdp / state.gdp.sum()
         # strategies that are matched by the centre claim their share of the pool first; the
         # rest is allocated by the rule, so the national budget stays the same
-        claims = np.array([p.strategy.central_claim(p, float(provincial[p.index])) for p in self.provinces])
+        claims = np.zeros(self.n)
+        for province in self.provinces:
+            if type(province.strategy).central_claim is not Strategy.central_claim:  # the others claim 0
+                claims[province.index] = province.strategy.central_claim(province, float(provincial[province.index]))
         total_claims = claims.sum()
         if total_claims > pool:
             claims *= pool / total_claims
         state.central = claims + (pool - claims.sum()) * self.central_weights()
         state.budget = provincial + state.central
-        for province in self.provinces:
-            province.budget_cny_bn = float(state.budget[province.index])
-            province.central_claim_cny_bn = float(claims[province.index])
+        self.central_claims = claims  # what each province's budget holds of matched central money
 
     def spend_budgets(self) -> None:
         state = self.state
@@ -80,9 +82,13 @@ class YearlyProcesses:
         self.assign_segments_if_needed()
         n_inst = registry.count
         registry.capacity[:n_inst] *= 1.0 - self.scenario.research.depreciation
-        existing = np.zeros(self.n)
-        spent = np.zeros(self.n)
-        for i in self.rng.permutation(self.n):
+        order = self.rng.permutation(self.n)
+        # a province spending as business as usual puts its whole budget into its existing institutes
+        # (no other effect, whatever the order); the others plan, in the drawn order
+        planning = np.array([type(p.strategy).plan is not Strategy.plan for p in self.provinces])
+        existing = np.where(planning, 0.0, state.budget)
+        spent = existing.copy()
+        for i in order[planning[order]]:
             province = self.provinces[i]
             plan = province.plan_spending()
             total = plan.science()
@@ -110,7 +116,7 @@ class YearlyProcesses:
         hosts = registry.host[:n_inst]
         caps = registry.capacity[:n_inst]
         host_total = np.bincount(hosts, weights=caps, minlength=self.n)
-        share = np.divide(existing, host_total, out=np.zeros(self.n), where=host_total > 0)
+        share = economy.divide_positive(existing, host_total, 0.0)
         registry.capacity[:n_inst] += caps * share[hosts]
         state.spent = spent
         self.pay_from_investment()
@@ -130,7 +136,7 @@ class YearlyProcesses:
             due = due + state.own_science
         available = state.investment.sum(axis=1)
         cut = np.clip(due, None, available)
-        state.investment *= np.divide(available - cut, available, out=np.zeros(self.n), where=available > 0)[:, None]
+        state.investment *= economy.divide_positive(available - cut, available, 0.0)[:, None]
         state.investment_cut = cut
         state.consumption_cut = np.maximum(due - cut, 0.0)
 
@@ -152,22 +158,42 @@ class YearlyProcesses:
         # places follow population, the trend of education spending and the research capacity the
         # province hosts (universities and institutes), with elasticity epsilon
         capacity = state.research_by_field.sum(axis=1)
-        hosted = np.divide(capacity, self.capacity0, out=np.ones(self.n), where=self.capacity0 > 0)
+        hosted = economy.divide_positive(capacity, self.capacity0, 1.0)
         places = hosted ** cfg.research.graduate_capacity_elasticity
         state.graduates = (self.graduates0 * (state.population / self.population0) * growth * places
                            * (1.0 + self.talent_push) + state.education_capacity)
         mig = cfg.migration
         arrivals, stayers = economy.graduate_flows(state.graduates, self.attraction() + self.amenity,
                                                    self.neighbours, self.distance_km, self.pair_connectivity(),
-                                                   mig.graduate_mobility, mig.distance_cost, mig.home_bias)
+                                                   mig.graduate_mobility, mig.distance_cost, mig.home_bias,
+                                                   distance_term=self._connectivity_terms()["graduate_distance"])
         state.graduate_arrivals = arrivals
         state.graduate_stayers = stayers
         state.skilled = state.skilled * (1.0 - mig.skilled_retirement) + arrivals / 1000.0
         np.minimum(state.skilled, self.scenario.migration.max_skilled_share * state.workers, out=state.skilled)
 
     def pair_connectivity(self) -> np.ndarray:
+        """Connectivity of each region and neighbour pair, (N, k): the geometric mean of the two.
+
+        It changes only when an event raises connectivity, so it is kept with what is derived from
+        it (the distance terms of graduates' choice and of spillovers) until connectivity changes.
+        """
+        return self._connectivity_terms()["pair"]
+
+    def _connectivity_terms(self) -> dict[str, np.ndarray]:
         conn = self.state.connectivity
-        return np.sqrt(conn[:, None] * conn[self.neighbours])
+        cached = getattr(self, "_connectivity_cache", None)
+        if cached is not None and np.array_equal(cached["connectivity"], conn):
+            return cached
+        pair = np.sqrt(conn[:, None] * conn[self.neighbours])
+        ec, mig = self.scenario.economy, self.scenario.migration
+        self._connectivity_cache = cached = {
+            "connectivity": conn.copy(), "pair": pair,
+            "graduate_distance": economy.graduate_distance_cost(self.distance_km, pair, mig.distance_cost),
+            "spillover_weights": economy.spillover_weights(self.distance_km, ec.spillover_share,
+                                                           ec.spillover_distance_km * pair),
+        }
+        return cached
 
     def attraction(self) -> np.ndarray:
         """What draws graduates to each region, before its calibrated amenity: wages, matching
@@ -192,11 +218,12 @@ class YearlyProcesses:
         target = mig.graduate_mobility * state.graduates.sum() * state.skilled / state.skilled.sum()
         base = self.attraction()
         conn = self.pair_connectivity()
+        distance_term = self._connectivity_terms()["graduate_distance"]
         stay = (1.0 - mig.graduate_mobility) * state.graduates
         for _ in range(iterations):
             arrivals, _ = economy.graduate_flows(state.graduates, base + amenity, self.neighbours,
                                                  self.distance_km, conn, mig.graduate_mobility,
-                                                 mig.distance_cost, mig.home_bias)
+                                                 mig.distance_cost, mig.home_bias, distance_term=distance_term)
             movers = np.maximum(arrivals - stay, 1e-12)
             step = np.log(target / movers)
             amenity = np.clip(amenity + step, -20.0, 20.0)
@@ -214,7 +241,7 @@ class YearlyProcesses:
         f = len(FIELDS)
         own = state.research_by_field[:, :f] + state.research_by_field[:, f:] / f
         spill = economy.spillover_pool(own, self.neighbours, self.distance_km, ec.spillover_share,
-                                       ec.spillover_distance_km * self.pair_connectivity())
+                                       None, weights=self._connectivity_terms()["spillover_weights"])
         knowledge_field = own + spill
         knowledge = np.repeat(knowledge_field.mean(axis=1, keepdims=True), len(SECTORS), axis=1)
         knowledge[:, FIELD_SECTOR] = knowledge_field
@@ -244,10 +271,12 @@ class YearlyProcesses:
                 self.log_event("breakthrough", int(i), f"breakthrough in {FIELDS[fi]} "
                                f"(productivity +{100 * rc.breakthrough_jump:.0f} %)")
 
-    def allocate_investment(self, income: np.ndarray) -> np.ndarray:
+    def allocate_investment(self, income: np.ndarray, effective: np.ndarray | None = None) -> np.ndarray:
+        """Next year's investment per region and sector out of ``income`` (``effective``: E*N, when known)."""
         state = self.state
         ec = self.scenario.economy
-        effective = state.workers * economy.human_capital_index(state.skilled_share, ec.skill_premium)
+        if effective is None:
+            effective = state.workers * economy.human_capital_index(state.skilled_share, ec.skill_premium)
         returns = economy.sector_output(state.productivity, np.ones_like(state.capital), effective, state.price,
                                         ec.capital_share)
         # sector_output with unit capital gives p A (E N)^(1-a); rescale by the region's capital
@@ -264,29 +293,32 @@ class YearlyProcesses:
         state.installed = state.investment.sum(axis=1)
         state.foreign_capital *= 1.0 - ec.depreciation
         effective = state.workers * economy.human_capital_index(state.skilled_share, ec.skill_premium)
-        supply = economy.sector_output(state.productivity, state.capital, effective, np.ones(len(SECTORS)),
+        supply = economy.sector_output(state.productivity, state.capital, effective, self.unit_price,
                                        ec.capital_share)
+        national_supply = supply.sum(axis=0)
         # real GDP: a chained volume index (last year's prices weight this year's quantities), in
         # base-year yuan; a fixed-price index would let a sector whose price keeps falling dominate
         last_price = state.price
         previous = state.real_output
         growth = (supply @ last_price) / np.maximum(previous @ last_price, 1e-300)
-        national_growth = (supply.sum(axis=0) @ last_price) / max(previous.sum(axis=0) @ last_price, 1e-300)
+        national_growth = (national_supply @ last_price) / max(previous.sum(axis=0) @ last_price, 1e-300)
         state.gdp_real = state.gdp_real * growth
         state.gdp_real_national = state.gdp_real_national * national_growth
         state.real_output = supply  # quantities (base-year prices are 1)
         demand = self.demand0 * (state.gdp.sum() / self.gdp_national0) ** ec.income_elasticity * state.demand_shift
-        unconstrained = np.isinf(self.demand_elasticity)
+        unconstrained = self.unconstrained
         demand[unconstrained] = 1.0
-        state.price = economy.market_prices(demand, supply.sum(axis=0), self.demand_elasticity)
+        state.price = economy.market_prices(demand, national_supply, self.demand_elasticity, self.price_exponent)
         state.price[unconstrained] = 1.0
         state.sector_output = supply * state.price
         state.gdp = state.sector_output.sum(axis=1)
-        foreign_share = np.divide(state.foreign_capital, state.capital, out=np.zeros_like(state.capital),
-                                  where=state.capital > 0)
-        outflow_share = self.scenario.strategy.foreign_multinational.profit_outflow
-        state.income_outflow = outflow_share * ec.capital_share * (state.sector_output * foreign_share).sum(axis=1)
-        state.investment = self.allocate_investment(state.gdp - state.income_outflow)
+        if state.foreign_capital.any():
+            foreign_share = economy.divide_positive(state.foreign_capital, state.capital, 0.0)
+            outflow_share = self.scenario.strategy.foreign_multinational.profit_outflow
+            state.income_outflow = outflow_share * ec.capital_share * (state.sector_output * foreign_share).sum(axis=1)
+        else:  # no foreign capital: no profit leaves
+            state.income_outflow = np.zeros(self.n)
+        state.investment = self.allocate_investment(state.gdp - state.income_outflow, effective)
 
     def move_population(self) -> None:
         state = self.state

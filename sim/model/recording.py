@@ -13,7 +13,10 @@ import mesa
 import numpy as np
 
 import sim.metrics as metrics
+import sim.model.economy as economy
 from sim.vocabulary import HIGH_TECH_INDEX, REGIONS, SECTORS
+
+_OUTPUT_KEYS = tuple(f"output_{name}_cny_bn" for name in SECTORS)
 
 
 class Recording:
@@ -51,77 +54,91 @@ class Recording:
         state = self.state
         data = self.data
         real = state.gdp_real
-        nominal = state.gdp
         summary = metrics.inequality_summary(real, state.population, data.region, data.coastal)
         papers = state.papers
         ranks = metrics.rank_descending(papers)
+        provincial_cost = state.own_science + state.central_tax + state.instruments - state.proceeds
+        # one copy of every per-province array that has a national total: rows of a matrix, summed at once
+        # (a row sum of a C-ordered matrix is the same sum, bit for bit, as the sum of that row alone)
+        block = np.stack([state.gdp, state.population, papers, state.budget, state.spent, state.central,
+                          state.instruments, state.proceeds, state.foreign_money, provincial_cost, state.installed,
+                          state.investment_cut, state.consumption_cut, state.skilled, state.graduates])
+        (nominal, population, papers_now, budget, spent, central, instruments, proceeds, foreign_money, cost,
+         installed, investment_cut, consumption_cut, skilled, graduates) = block
+        (nominal_total, population_total, research_total, budget_total, spent_total, central_total,
+         instruments_total, proceeds_total, foreign_total, cost_total, installed_total, investment_cut_total,
+         consumption_cut_total, skilled_total, graduates_total) = block.sum(axis=1).tolist()
+        high_tech = state.sector_output[:, HIGH_TECH_INDEX]
         previous = self._national_rows[-1]["gdp_real_cny_bn"] if self._national_rows else float("nan")
         national_real = float(state.gdp_real_national)
-        population = float(state.population.sum())
-        provincial_cost = state.own_science + state.central_tax + state.instruments - state.proceeds
+        interior = self.interior
+        if research_total > 0:
+            interior_share = float(papers_now[interior].sum() / research_total)
+        else:  # the metric says why it cannot be computed
+            interior_share = metrics.interior_share(papers, data.coastal)
         row = {
             "year": self.year,
             "gdp_real_cny_bn": national_real,
-            "gdp_nominal_cny_bn": float(nominal.sum()),
+            "gdp_nominal_cny_bn": nominal_total,
             "gdp_growth": national_real / previous - 1.0 if self._national_rows else float("nan"),
-            "population_m": population,
-            "gdp_per_capita_cny": 1000.0 * national_real / population,
+            "population_m": population_total,
+            "gdp_per_capita_cny": 1000.0 * national_real / population_total,
             **summary,
-            "research_output": float(papers.sum()),
-            "interior_research_share": metrics.interior_share(papers, data.coastal),
-            "interior_in_top10": metrics.interior_in_top(papers, data.coastal, min(10, self.n)),
-            "interior_in_top20": metrics.interior_in_top(papers, data.coastal, min(20, self.n)),
-            "high_tech_share": float(state.sector_output[:, HIGH_TECH_INDEX].sum() / nominal.sum()),
-            "rd_budget_cny_bn": float(state.budget.sum()),
-            "rd_spent_cny_bn": float(state.spent.sum()),
-            "central_rd_cny_bn": float(state.central.sum()),
-            "instruments_cny_bn": float(state.instruments.sum()),
-            "proceeds_cny_bn": float(state.proceeds.sum()),
-            "foreign_money_cny_bn": float(state.foreign_money.sum()),
-            "cost_provincial_cny_bn": float(provincial_cost.sum()),
-            "investment_cny_bn": float(state.installed.sum()),
-            "investment_cut_cny_bn": float(state.investment_cut.sum()),
-            "consumption_cut_cny_bn": float(state.consumption_cut.sum()),
-            "skilled_m": float(state.skilled.sum()),
-            "graduates_k": float(state.graduates.sum()),
-            "institutes": int((self.registry.capacity[: self.registry.count] > 0).sum()),
+            "research_output": research_total,
+            "interior_research_share": interior_share,
+            # interior regions among the top k by research output (ties broken by position, as ranks are)
+            "interior_in_top10": int(np.count_nonzero((ranks <= min(10, self.n)) & interior)),
+            "interior_in_top20": int(np.count_nonzero((ranks <= min(20, self.n)) & interior)),
+            "high_tech_share": float(high_tech.sum() / nominal.sum()),
+            "rd_budget_cny_bn": budget_total,
+            "rd_spent_cny_bn": spent_total,
+            "central_rd_cny_bn": central_total,
+            "instruments_cny_bn": instruments_total,
+            "proceeds_cny_bn": proceeds_total,
+            "foreign_money_cny_bn": foreign_total,
+            "cost_provincial_cny_bn": cost_total,
+            "investment_cny_bn": installed_total,
+            "investment_cut_cny_bn": investment_cut_total,
+            "consumption_cut_cny_bn": consumption_cut_total,
+            "skilled_m": skilled_total,
+            "graduates_k": graduates_total,
+            "institutes": int(np.count_nonzero(self.registry.capacity[: self.registry.count] > 0)),
             "openness": float(state.openness),
         }
         self._national_rows.append(row)
+        output = state.sector_output.T.copy()  # one row per sector
         record = {
-            "population_m": state.population.copy(),
+            "population_m": population,
             "gdp_real_cny_bn": real.copy(),
-            "gdp_nominal_cny_bn": nominal.copy(),
-            "gdp_per_capita_cny": 1000.0 * real / state.population,
-            "skilled_m": state.skilled.copy(),
+            "gdp_nominal_cny_bn": nominal,
+            "gdp_per_capita_cny": 1000.0 * real / population,
+            "skilled_m": skilled,
             "skilled_share": state.skilled_share,
-            "graduates_k": state.graduates.copy(),
+            "graduates_k": graduates,
             "graduates_arrived_k": state.graduate_arrivals.copy(),
-            "graduate_retention": np.divide(state.graduate_stayers, state.graduates,
-                                            out=np.ones(self.n), where=state.graduates > 0),
+            "graduate_retention": economy.divide_positive(state.graduate_stayers, graduates, 1.0),
             "net_migration_k": 1000.0 * state.net_migration,
-            "research_output": papers.copy(),
+            "research_output": papers_now,
             "research_rank": ranks,
             "research_capacity_cny_bn": state.research_by_field.sum(axis=1),
-            "rd_budget_cny_bn": state.budget.copy(),
-            "rd_spent_cny_bn": state.spent.copy(),
-            "central_rd_cny_bn": state.central.copy(),
+            "rd_budget_cny_bn": budget,
+            "rd_spent_cny_bn": spent,
+            "central_rd_cny_bn": central,
             "own_science_cny_bn": state.own_science.copy(),
             "central_tax_cny_bn": state.central_tax.copy(),
-            "instruments_cny_bn": state.instruments.copy(),
-            "proceeds_cny_bn": state.proceeds.copy(),
-            "foreign_money_cny_bn": state.foreign_money.copy(),
-            "cost_provincial_cny_bn": provincial_cost,
-            "cost_central_cny_bn": state.central.copy(),
-            "cost_foreign_cny_bn": state.foreign_money.copy(),
-            "investment_cny_bn": state.installed.copy(),
-            "investment_cut_cny_bn": state.investment_cut.copy(),
-            "consumption_cut_cny_bn": state.consumption_cut.copy(),
-            "high_tech_share": state.sector_output[:, HIGH_TECH_INDEX].sum(axis=1) / nominal,
+            "instruments_cny_bn": instruments,
+            "proceeds_cny_bn": proceeds,
+            "foreign_money_cny_bn": foreign_money,
+            "cost_provincial_cny_bn": cost,
+            "cost_central_cny_bn": central,
+            "cost_foreign_cny_bn": foreign_money,
+            "investment_cny_bn": installed,
+            "investment_cut_cny_bn": investment_cut,
+            "consumption_cut_cny_bn": consumption_cut,
+            "high_tech_share": high_tech.sum(axis=1) / nominal,
             "income_outflow_cny_bn": state.income_outflow.copy(),
         }
-        for s, name in enumerate(SECTORS):
-            record[f"output_{name}_cny_bn"] = state.sector_output[:, s].copy()
+        record.update(zip(_OUTPUT_KEYS, output, strict=True))
         self._province_records.append(record)
         self._strategy_records.append([p.strategy.name for p in self.provinces])
 
