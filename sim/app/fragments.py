@@ -7,6 +7,8 @@ take :data:`sim.plotting.STRATEGY_COLOURS`, as the map and the report do.
 from __future__ import annotations
 
 import html
+import re
+from pathlib import Path
 
 import numpy as np
 
@@ -151,10 +153,106 @@ def header_html(snapshot: Snapshot, playing: bool) -> str:
             f"{status}</div></div>")
 
 
-def error_text(exc: BaseException) -> str:
-    """An error as the page shows it: the message, and a tip when a region's strategy conflicts."""
+_SETTING = re.compile(r"^the '(?P<control>[^']+)' setting: (?P<key>[\w.]+): (?P<rest>.*)$", re.S)
+_CONFLICT = re.compile(r"group '(?P<group>\w+)' assigns '(?P<mine>\w+)' but strategies\.assign\.(?P<other>\w+) "
+                       r"assigns '(?P<theirs>\w+)' to the same provinces \((?P<provinces>[^)]*)\)")
+_BOUND = re.compile(r"Input should be (?P<how>less|greater) than(?P<equal> or equal to)? (?P<limit>\S+), "
+                    r"got (?P<got>\S+)")
+
+
+def error_text(exc: BaseException, scenario: str = "") -> str:
+    """An error as the page shows it: in the page's words (its controls and the scenario file), no key paths.
+
+    A control the schema refuses is named as the sidebar names it ("West strategy", "Horizon"); a
+    region's strategy that clashes with the scenario file says which provinces the file already
+    gives which strategy, and what to do; a broken scenario file is named by its file name.
+    """
     text = str(exc)
-    if "assigns" in text and "strategies" in text:
-        text += (". Tip: set that region back to 'as in the scenario file', give it the strategy the file "
-                 "gives, or start from baseline.toml, which assigns no groups.")
-    return text
+    file_name = Path(scenario).name if scenario else "the scenario file"
+    match = _SETTING.match(text)
+    if match is None:
+        if scenario and text.startswith(scenario):
+            rest = re.sub(r"^(\w+)\.([\w.]+): ", r"[\1] \2: ", text[len(scenario):].lstrip(": "))
+            return f"The scenario file {file_name} cannot be used: {rest}"
+        return text
+    control, rest = match["control"], match["rest"]
+    conflict = _CONFLICT.search(rest)
+    if conflict:
+        region = conflict["group"].capitalize()
+        return (f"{control} '{conflict['mine']}' clashes with {file_name}, which already gives every "
+                f"{conflict['other']} province ({conflict['provinces']}) the strategy '{conflict['theirs']}'. "
+                f"Set {region} back to 'as in the scenario file', choose '{conflict['theirs']}' for it, or open "
+                "baseline.toml, which gives no region a strategy.")
+    bound = _BOUND.search(rest)
+    if bound:
+        got = bound["got"]
+        if bound["how"] == "less":
+            return f"{control}: {got} is too high; the most it can be is {bound['limit']}."
+        return f"{control}: {got} is too low; the least it can be is {bound['limit']}."
+    return f"{control}: {rest}"
+
+
+MODEL_HTML = """
+<h2>How the model works</h2>
+<p>Each of China's 31 provinces is an agent with its own economy, universities and research institutes,
+graduates and a development <b>strategy</b>. One press of <i>Step</i> is one year. In every year the same
+things happen, in this order:</p>
+<ol class="cycle">
+<li><b>Events.</b> Anything the scenario schedules for the year happens: a shock to foreign investment, a
+decline in real estate, new railways, a central megaproject, a breakthrough.</li>
+<li><b>Science budgets.</b> The nation spends a share of its GDP on research (the <i>National R&amp;D
+intensity</i> control is the share it reaches in 2035). Each province pays its own part, in proportion
+to its GDP and how research-intensive it was; the central government's pool is shared out by a rule
+(and a strategy can claim matching money from it first).</li>
+<li><b>Strategies spend.</b> Each province decides, through its strategy, where its science money goes
+(existing institutes, a new flagship lab, branch institutes, places for students) and what it pays
+beyond that out of its own investment (a guidance fund's stakes in firms, incentives for foreign labs).</li>
+<li><b>Research.</b> Institutes wear out and grow with their funding; more capacity means more papers,
+with bigger research centres a little more productive per yuan.</li>
+<li><b>Graduates</b> finish their studies and choose where to work: their home province or, as often as
+<i>Graduate mobility</i> allows, wherever pay and prospects are best (usually the coast).</li>
+<li><b>Knowledge becomes productivity.</b> Research in a province, and some from its neighbours, raises
+the productivity of the industries that can use it; poorer provinces also catch up by copying.</li>
+<li><b>Production.</b> Firms produce with capital, workers and skills; consumer markets are shared out
+across the country; GDP and next year's investment follow.</li>
+<li><b>People move</b> towards higher incomes, and populations grow or shrink.</li>
+<li><b>Strategies react</b>: a guidance-fund bet may fail, a multinational lab may arrive or leave. Every
+five years, when <i>Imitation</i> is on, each province looks at a neighbour and may copy its strategy
+if that neighbour grew faster.</li>
+<li><b>Record.</b> The year's numbers are written down: they are what the charts, the map and the
+tables show.</li>
+</ol>
+<h3>The strategies</h3>
+<p>Every strategy spends the same science budget, only differently; some also pay for instruments out of
+the province's own investment.</p>
+<ul class="strategies">
+<li><span class="chip" style="background:{baseline}"></span><b>baseline</b> (business as usual): all the
+science money goes to the institutes the province already has.</li>
+<li><span class="chip" style="background:{hefei}"></span><b>hefei</b> (the Hefei model): almost half the
+money builds a flagship national lab in the field where the province is strongest, and a guidance fund
+buys stakes in the matching industry. Research reaches that industry faster, but each year the fund's bet
+may fail and lose most of its stake.</li>
+<li><span class="chip" style="background:{cas_branch}"></span><b>cas_branch</b>: the province hosts two
+branches of the Chinese Academy of Sciences in fields its natural endowment suits; the centre pays
+one and a half yuan for each provincial yuan (so other provinces get less central money).</li>
+<li><span class="chip" style="background:{foreign_multinational}"></span><b>foreign_multinational</b>: the
+province opens a zone with incentives for multinational research labs. A lab may arrive each year, more
+likely on the coast, with skilled workers and an open world (<i>Global openness</i>); it brings foreign money
+and capital, part of the profit leaves, and labs leave again when the world closes.</li>
+<li><span class="chip" style="background:{consumer_niche}"></span><b>consumer_niche</b>: research and
+equity go into one national consumer market (electric vehicles, drones, ...). <i>Independent</i>
+provinces all chase the biggest market and crowd it; <i>coordinated</i> ones are each given their own.</li>
+<li><span class="chip" style="background:{megacity}"></span><b>megacity</b>: the centre sends most of its
+science money to Beijing, Shanghai and Guangdong.</li>
+</ul>
+<p class="note">The full description, with every equation, parameter value and its source, is docs/ODD.md
+in the project.</p>
+"""
+"""The Model tab: the yearly cycle and the strategies in plain words (from docs/ODD.md, sections 3 and 6)."""
+
+
+def model_html() -> str:
+    """:data:`MODEL_HTML` with each strategy's colour chip (the map's and the report's colours)."""
+    from sim.plotting import STRATEGY_COLOURS
+
+    return MODEL_HTML.format(**STRATEGY_COLOURS)

@@ -1,8 +1,10 @@
 """The Solara page: the sidebar of controls, and what the model does, laid out and kept in step.
 
 The components only hold state and lay things out: the model lives in a
-:class:`~sim.app.session.Dashboard`, the pictures come from :mod:`sim.app.charts` and the HTML
-pieces from :mod:`sim.app.fragments`. Serve it with ``sim app`` (or ``solara run sim.app.page``).
+:class:`~sim.app.session.Dashboard`, the pictures (SVG) come from :mod:`sim.app.charts` and the
+HTML pieces from :mod:`sim.app.fragments`. Every control has a tooltip (:data:`TIPS`); a click on
+a province of the map plots its history against the nation's; the Model tab explains the yearly
+cycle and the strategies. Serve it with ``sim app`` (or ``solara run sim.app.page``).
 """
 
 from __future__ import annotations
@@ -15,13 +17,21 @@ from typing import Any
 
 import solara
 
-from sim.app.charts import CHARTS, MAP_VARIABLES, draw_chart, draw_tile_map
+from sim.app.charts import CHARTS, MAP_VARIABLES, draw_chart, draw_province, draw_tile_map
 from sim.app.controls import FROM_FILE, REGION_GROUPS, STRATEGY_LABELS, AppConfig, Controls, controls_from_scenario
-from sim.app.fragments import TIPS_HTML, error_text, events_html, header_html, interior_in_top10, kpi_html, top10_html
-from sim.app.serving import draw_outside_session
+from sim.app.fragments import (
+    TIPS_HTML,
+    error_text,
+    events_html,
+    header_html,
+    interior_in_top10,
+    kpi_html,
+    model_html,
+    top10_html,
+)
 from sim.app.session import Dashboard, Snapshot
 from sim.app.style import CSS, set_theme
-from sim.app.widgets import Choice, Slider, Ticker, select_items, vuetify_props
+from sim.app.widgets import Choice, Picture, Slider, Ticker, select_items, vuetify_props
 from sim.errors import SimError
 
 logger = logging.getLogger(__name__)
@@ -33,9 +43,84 @@ def Layout(children=[]):  # noqa: B006 (Solara's layout signature)
     return solara.Div(children=children)
 
 
+class Actions:
+    """What the buttons and controls do: one object per page, so that its methods stay the same objects
+    from render to render (components whose arguments did not change are then not rendered again)."""
+
+    def __init__(self, dashboard: Dashboard, controls, snapshot, error, playing, speed, tab) -> None:
+        self.dashboard = dashboard
+        self.controls, self.snapshot, self.error, self.playing, self.speed = controls, snapshot, error, playing, speed
+        self.tab = tab
+        self.timing = ""
+        self.play_rate = ""
+        self.ticks: list[float] = []
+
+    def rebuild(self, new: Controls) -> None:
+        self.playing.set(False)
+        self.controls.set(new)
+        try:
+            self.snapshot.set(self.dashboard.build(new))
+            self.error.set(None)
+        except SimError as exc:
+            self.error.set(error_text(exc, new.scenario))
+        except Exception as exc:  # a model that cannot start must not take the page down
+            logger.exception("building the model failed")
+            self.error.set(f"These settings cannot run: {type(exc).__name__}: {exc}")
+
+    def reset(self) -> None:
+        self.rebuild(self.controls.value)
+
+    def change(self, **values: Any) -> None:
+        self.rebuild(replace(self.controls.value, **values))
+
+    def choose_scenario(self, path: str) -> None:
+        try:
+            new = controls_from_scenario(path, self.dashboard.config.base_values)
+        except Exception as exc:  # a broken file is a message, not a crash
+            self.playing.set(False)
+            self.controls.set(replace(self.controls.value, scenario=path))
+            self.error.set(error_text(exc, path))
+            return
+        self.rebuild(new)
+
+    def advance(self, action) -> None:
+        """Run ``action`` (a step, or to the end) and show its snapshot: one state change, one render."""
+        started = time.perf_counter()
+        try:
+            snapshot = action()
+        except Exception as exc:  # a failing model must not take the page down
+            logger.exception("model step failed")
+            self.playing.set(False)
+            self.error.set(f"The model stopped in {self.snapshot.value.year + 1} with an error: "
+                           f"{type(exc).__name__}: {exc}. Press Reset or change a setting to start again.")
+            return
+        self.timing = f"The model took {1000 * (time.perf_counter() - started):.0f} ms for the last update."
+        self.snapshot.set(snapshot)
+
+    def step(self) -> None:
+        self.advance(self.dashboard.step)
+
+    def to_the_end(self) -> None:
+        self.advance(self.dashboard.run_to_end)
+
+    def toggle_play(self) -> None:
+        self.ticks = []
+        self.playing.set(not self.playing.value)
+
+    def tick(self) -> None:
+        """One year of Play; measures the rate Play actually reaches over the latest years."""
+        self.ticks = (self.ticks + [time.perf_counter()])[-PLAY_WINDOW:]
+        if len(self.ticks) >= 3:
+            achieved = (len(self.ticks) - 1) / (self.ticks[-1] - self.ticks[0])
+            self.play_rate = f"Playing at {achieved:.1f} years a second (asked for {self.speed.value})."
+        self.advance(self.dashboard.step)
+        if not self.snapshot.value.running:
+            self.playing.set(False)
+
+
 @solara.component
 def Page():
-    """The dashboard: controls on the left, what the model does on the right."""
+    """The dashboard: controls on the left, what the model does on the right (with a Model tab)."""
     def initialise():
         config = AppConfig.from_environment()
         dashboard = Dashboard(config)
@@ -45,7 +130,7 @@ def Page():
         except Exception as exc:  # show the problem on the page, with the built-in defaults behind it
             logger.exception("opening %s failed", config.initial_scenario)
             controls = controls_from_scenario("")
-            return dashboard, controls, dashboard.build(controls), error_text(exc)
+            return dashboard, controls, dashboard.build(controls), error_text(exc, config.initial_scenario)
 
     dashboard, controls0, snapshot0, error0 = solara.use_memo(initialise, [])
     solara.use_memo(set_theme, [])
@@ -55,144 +140,203 @@ def Page():
     playing = solara.use_reactive(False)
     speed = solara.use_reactive(4)
     map_variable = solara.use_reactive("gdp_per_capita")
-    timing = solara.use_reactive("")
-    last_update_ms = solara.use_ref(0.0)
+    map_scale = solara.use_reactive("fixed")
+    selected = solara.use_reactive(None)
+    tab = solara.use_reactive(0)
+    actions = solara.use_memo(lambda: Actions(dashboard, controls, snapshot, error, playing, speed, tab), [])
 
-    def rebuild(new: Controls) -> None:
-        playing.set(False)
-        controls.set(new)
-        try:
-            snapshot.set(dashboard.build(new))
-            error.set(None)
-        except SimError as exc:
-            error.set(error_text(exc))
-        except Exception as exc:  # a model that cannot start must not take the page down
-            logger.exception("building the model failed")
-            error.set(f"These settings cannot run: {type(exc).__name__}: {exc}")
-
-    def change(**values: Any) -> None:
-        rebuild(replace(controls.value, **values))
-
-    def choose_scenario(path: str) -> None:
-        try:
-            new = controls_from_scenario(path, dashboard.config.base_values)
-        except Exception as exc:  # a broken file is a message, not a crash
-            playing.set(False)
-            controls.set(replace(controls.value, scenario=path))
-            error.set(error_text(exc))
-            return
-        rebuild(new)
-
-    def advance(action) -> None:
-        started = time.perf_counter()
-        try:
-            snapshot.set(action())
-        except Exception as exc:  # a failing model must not take the page down
-            logger.exception("model step failed")
-            playing.set(False)
-            error.set(f"The model stopped in {snapshot.value.year + 1} with an error: {type(exc).__name__}: {exc}. "
-                      "Press Reset or change a setting to start again.")
-            return
-        last_update_ms.current = 1000 * (time.perf_counter() - started)
-        timing.set(f"last update took {last_update_ms.current:.0f} ms")
-
-    def tick() -> None:
-        advance(dashboard.step)
-        if not snapshot.value.running:
-            playing.set(False)
-
+    # the page reads every state it shows here, once: a change is then one render of the tree, in which
+    # components whose arguments did not change (the sidebar's controls during a run) are not run again
     snap = snapshot.value
-    c = controls.value
     can_step = snap.running and error.value is None
-    solara.Title(f"{snap.year} · {snap.scenario_name} · sim")
     solara.Style(CSS)
-    strategy_items = [("as in the scenario file", FROM_FILE)] + [(label, name) for name, label in STRATEGY_LABELS.items()]
-
     with solara.Div(classes=["sim-app"]):
         with solara.Div(classes=["sim-side"]):
-            solara.HTML(tag="div", classes=["brand"], unsafe_innerHTML=(
-                "<div class='t'>Science and regional growth</div>"
-                "<div class='s'>China's 31 provinces invest in science: move a slider, press Step</div>"))
-            with solara.Div(classes=["buttons"]):
-                solara.Button("Step", icon_name="mdi-skip-next", color="primary", disabled=not can_step,
-                              on_click=lambda: advance(dashboard.step), classes=["btn-step"])
-                solara.Button("Pause" if playing.value else "Play",
-                              icon_name="mdi-pause" if playing.value else "mdi-play", color="primary",
-                              outlined=True, disabled=not can_step and not playing.value,
-                              on_click=lambda: playing.set(not playing.value), classes=["btn-play"])
-                solara.Button("To the end", icon_name="mdi-fast-forward", outlined=True, disabled=not can_step,
-                              on_click=lambda: advance(dashboard.run_to_end), classes=["btn-end"])
-                solara.Button("Reset", icon_name="mdi-restart", outlined=True,
-                              on_click=lambda: rebuild(controls.value), classes=["btn-reset"])
-            Slider("Play speed", speed.value, 1, 10, 1, 0, " years a second", "", "ctl-speed",
-                   lambda v: speed.set(int(v)))
-            Ticker(playing.value and can_step, max(30, 1000 / speed.value - last_update_ms.current), snap.version,
-                   tick)
-
-            solara.HTML(tag="div", unsafe_innerHTML="Scenario", classes=["section"])
-            Choice("Scenario file", c.scenario, dashboard.config.scenario_choices(),
-                   "Any change below starts the run again from the first year.", "ctl-scenario", choose_scenario)
-
-            solara.HTML(tag="div", unsafe_innerHTML="Science money and people", classes=["section"])
-            Slider("National R&D intensity", c.rd_intensity_target, 0.0, 10.0, 0.1, 1, " % of GDP",
-                   "R&D spending reached in the target year (2.54 % of GDP in 2022).", "ctl-rd",
-                   lambda v: change(rd_intensity_target=float(v)))
-            Slider("Graduate mobility", c.graduate_mobility, 0.0, 1.0, 0.05, 2, "",
-                   "Share of new graduates who look for work outside their home province.", "ctl-mobility",
-                   lambda v: change(graduate_mobility=float(v)))
-
-            solara.HTML(tag="div", unsafe_innerHTML="Strategy by region", classes=["section"])
-            for group in REGION_GROUPS:
-                Choice(group.capitalize(), getattr(c, group), strategy_items, "", f"ctl-{group}",
-                       lambda v, g=group: change(**{g: v}))
-            Choice("Consumer-niche coordination", c.coordination,
-                   [("independent: all chase the biggest market", "independent"),
-                    ("coordinated: each its own market", "coordinated")],
-                   "How consumer_niche provinces choose their market segment.", "ctl-coordination",
-                   lambda v: change(coordination=v))
-            solara.Switch(label="Imitation: every 5 years, copy a faster-growing neighbour", value=c.imitation,
-                          on_value=lambda v: change(imitation=bool(v)), color="primary", classes=["ctl-imitation"])
-
-            solara.HTML(tag="div", unsafe_innerHTML="World and time", classes=["section"])
-            Slider("Global openness", c.openness, 0.0, 1.0, 0.05, 2, "",
-                   "How open the world is to multinational R&D labs (1 = as in 2022).", "ctl-openness",
-                   lambda v: change(openness=float(v)))
-            Slider("Horizon", c.end_year, snap.start_year + 1, max(2100, c.end_year), 1, 0, "",
-                   "The last year to simulate.", "ctl-horizon", lambda v: change(end_year=int(v)))
-            solara.InputInt("Random seed", value=c.seed, on_value=lambda v: change(seed=int(v or 0)),
-                            classes=["ctl-seed"], dense=True)
-            solara.HTML(tag="div", unsafe_innerHTML=html.escape(timing.value), classes=["timing"])
-
+            SidebarTop(can_step, playing.value, speed.value, actions)
+            PlayStatus(snap.version, playing.value and can_step, speed.value, actions)
+            SidebarControls(controls.value, actions)
         with solara.Div(classes=["sim-main"]):
-            Header(snap, playing.value)
-            if error.value:
-                solara.Error(f"{error.value} (The page still shows the last settings that worked.)",
-                             classes=["sim-message", "sim-error"])
-            solara.HTML(tag="div", unsafe_innerHTML=kpi_html(snap), classes=["sim-kpis"])
-            with solara.Div(classes=["sim-row"]):
-                with solara.Div(classes=["sim-stack"]):
-                    with solara.Div(classes=["sim-card", "sim-map"]):
-                        with solara.Div(classes=["head"]):
-                            solara.HTML(tag="h3", unsafe_innerHTML=f"The provinces in {snap.year}")
-                            solara.v.Select(v_model=map_variable.value, on_v_model=map_variable.set,
-                                            hide_details=True, class_="ctl-map-variable", style_="max-width: 330px",
-                                            items=select_items([(label, key) for key, label in MAP_VARIABLES.items()]),
-                                            **vuetify_props(outlined=True))
-                        TileMap(snap, map_variable.value)
-                    with solara.Div(classes=["sim-card", "sim-events"]):
-                        solara.HTML(tag="h3", unsafe_innerHTML="What happened, newest first")
-                        solara.HTML(tag="div", unsafe_innerHTML=events_html(snap), classes=["sim-events-box"])
-                with solara.Div(classes=["sim-stack"]):
-                    with solara.Div(classes=["sim-card", "sim-top10"]):
-                        interior = interior_in_top10(snap)
-                        solara.HTML(tag="h3", unsafe_innerHTML=f"Top 10 by research output, {snap.year}")
-                        solara.HTML(tag="div", classes=["sub"],
-                                    unsafe_innerHTML=f"{interior} of the 10 are interior provinces.")
-                        solara.HTML(tag="div", unsafe_innerHTML=top10_html(snap), classes=["sim-table"])
-                    solara.HTML(tag="div", unsafe_innerHTML=TIPS_HTML, classes=["sim-card", "sim-tips"])
-            with solara.Div(classes=["sim-charts"]):
-                for key in CHARTS:
-                    Chart(snap, key)
+            MainArea(snap, error.value, playing.value, actions, map_variable, map_scale, selected, tab.value)
+
+
+@solara.component
+def MainArea(snap: Snapshot, error: str | None, playing: bool, actions: Actions, map_variable, map_scale, selected,
+             tab: int):
+    """The year, any message, and the two tabs: what every year redraws."""
+    solara.Title(f"{snap.year} · {snap.scenario_name} · sim")
+    Header(snap, playing)
+    if error:
+        solara.Error(f"{error} (The page still shows the last settings that worked.)",
+                     classes=["sim-message", "sim-error"])
+    solara.v.Tabs(v_model=tab, on_v_model=lambda v: actions.tab.set(int(v or 0)), color="primary",
+                  class_="sim-tabs", children=[
+                      solara.v.Tab(children=["The run"], class_="tab-run", value=0),
+                      solara.v.Tab(children=["The model: how it works"], class_="tab-model", value=1)])
+    if tab == 1:
+        ModelTab()
+    else:
+        RunView(snap, map_variable, map_scale, selected)
+
+
+@solara.component
+def SidebarTop(can_step: bool, playing: bool, speed: int, actions: Actions):
+    """The title, the Step / Play / To the end / Reset buttons and the play speed."""
+    solara.HTML(tag="div", classes=["brand"], unsafe_innerHTML=(
+        "<div class='t'>Science and regional growth</div>"
+        "<div class='s'>China's 31 provinces invest in science: move a slider, press Step</div>"))
+    with solara.Div(classes=["buttons"]):
+        with Tip(TIPS["step"]):
+            solara.Button("Step", icon_name="mdi-skip-next", color="primary", disabled=not can_step,
+                          on_click=actions.step, classes=["btn-step"])
+        with Tip(TIPS["play"]):
+            solara.Button("Pause" if playing else "Play", icon_name="mdi-pause" if playing else "mdi-play",
+                          color="primary", outlined=True, disabled=not can_step and not playing,
+                          on_click=actions.toggle_play, classes=["btn-play"])
+        with Tip(TIPS["end"]):
+            solara.Button("To the end", icon_name="mdi-fast-forward", outlined=True, disabled=not can_step,
+                          on_click=actions.to_the_end, classes=["btn-end"])
+        with Tip(TIPS["reset"]):
+            solara.Button("Reset", icon_name="mdi-restart", outlined=True, on_click=actions.reset,
+                          classes=["btn-reset"])
+    Slider("Play speed", speed, 1, 10, 1, 0, " years a second", "", "ctl-speed",
+           lambda v: actions.speed.set(int(v)), TIPS["speed"])
+
+
+@solara.component
+def PlayStatus(version: int, active: bool, speed: int, actions: Actions):
+    """The play ticker, the speed Play reaches and how long the model took (rendered at every update)."""
+    Ticker(active, int(1000 / speed), version, actions.tick)
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(actions.play_rate), classes=["play-rate"])
+    solara.HTML(tag="div", unsafe_innerHTML=html.escape(actions.timing), classes=["timing"])
+
+
+@solara.component
+def SidebarControls(c: Controls, actions: Actions):
+    """The scenario file and the parameters (rendered again only when a setting changes)."""
+    change = actions.change
+    start_year = actions.dashboard.model.start_year
+    strategy_items = [("as in the scenario file", FROM_FILE)] + [(label, name) for name, label in STRATEGY_LABELS.items()]
+    solara.HTML(tag="div", unsafe_innerHTML="Scenario", classes=["section"])
+    Choice("Scenario file", c.scenario, actions.dashboard.config.scenario_choices(),
+           "Any change below starts the run again from the first year.", "ctl-scenario", actions.choose_scenario,
+           TIPS["scenario"])
+
+    solara.HTML(tag="div", unsafe_innerHTML="Science money and people", classes=["section"])
+    Slider("National R&D intensity", c.rd_intensity_target, 0.0, 10.0, 0.1, 1, " % of GDP",
+           "R&D spending reached in the target year (2.54 % of GDP in 2022).", "ctl-rd",
+           lambda v: change(rd_intensity_target=float(v)), TIPS["rd"])
+    Slider("Graduate mobility", c.graduate_mobility, 0.0, 1.0, 0.05, 2, "",
+           "Share of new graduates who look for work outside their home province.", "ctl-mobility",
+           lambda v: change(graduate_mobility=float(v)), TIPS["mobility"])
+
+    solara.HTML(tag="div", unsafe_innerHTML="Strategy by region", classes=["section"])
+    for group in REGION_GROUPS:
+        Choice(group.capitalize(), getattr(c, group), strategy_items, "", f"ctl-{group}",
+               lambda v, g=group: change(**{g: v}), TIPS["region"].format(region=group))
+    Choice("Consumer-niche coordination", c.coordination,
+           [("independent", "independent"), ("coordinated", "coordinated")],
+           "Independent: consumer_niche provinces all chase the biggest market; coordinated: each is "
+           "given its own.", "ctl-coordination", lambda v: change(coordination=v), TIPS["coordination"])
+    with Tip(TIPS["imitation"], "ctl-imitation-box"):
+        solara.Switch(label="Imitation: every 5 years, copy a faster-growing neighbour", value=c.imitation,
+                      on_value=lambda v: change(imitation=bool(v)), color="primary", classes=["ctl-imitation"])
+
+    solara.HTML(tag="div", unsafe_innerHTML="World and time", classes=["section"])
+    Slider("Global openness", c.openness, 0.0, 1.0, 0.05, 2, "",
+           "How open the world is to multinational R&D labs (1 = as in 2022).", "ctl-openness",
+           lambda v: change(openness=float(v)), TIPS["openness"])
+    Slider("Horizon", c.end_year, start_year + 1, max(2100, c.end_year), 1, 0, "",
+           "The last year to simulate.", "ctl-horizon", lambda v: change(end_year=int(v)), TIPS["horizon"])
+    with Tip(TIPS["seed"]):
+        solara.InputInt("Random seed", value=c.seed, on_value=lambda v: change(seed=int(v or 0)),
+                        classes=["ctl-seed"], dense=True)
+
+
+@solara.component
+def ModelTab():
+    """The Model tab: the yearly cycle and the strategies in plain words."""
+    solara.HTML(tag="div", unsafe_innerHTML=model_html(), classes=["sim-card", "sim-model"])
+
+
+PLAY_WINDOW = 12
+"""The play rate shown is measured over this many of the latest years."""
+
+TIPS: dict[str, str] = {
+    "step": "Simulate one more year.",
+    "play": "Keep simulating, year after year, at the play speed; press again to pause.",
+    "end": "Simulate every year up to the horizon at once.",
+    "reset": "Start again from the first year with the same settings (the run you leave becomes the dashed lines).",
+    "speed": "How many years Play simulates each second. The line below says the speed actually reached.",
+    "scenario": "The scenario file the run starts from: its story, its strategies and its events. "
+                "The controls below change it.",
+    "rd": "National spending on research and development as a share of GDP, reached in 2035 (2.54 % in 2022). "
+          "More money means more research everywhere, but it is shared out by GDP: rich provinces get most.",
+    "mobility": "Share of new graduates who look for work beyond their home province, where pay is best. "
+                "0 = everyone stays at home.",
+    "region": "The development strategy of the {region} region's provinces ('as in the scenario file' keeps "
+              "what the file gives them). The Model tab explains each strategy.",
+    "coordination": "Consumer-niche provinces either all chase the biggest national market (independent) or "
+                    "are each given their own (coordinated).",
+    "imitation": "When on, every five years each province looks at a neighbour and may copy its strategy if "
+                 "that neighbour grew faster.",
+    "openness": "How open the world is to multinational research labs: 1 = as open as in 2022, 0 = closed. "
+                "Matters for the foreign_multinational strategy.",
+    "horizon": "The last year the run simulates.",
+    "seed": "Chance events (fund failures, labs arriving, strategy copying) come from this number: "
+            "another seed, another draw. Same seed, same run.",
+    "map_variable": "What the map's colours show.",
+    "map_scale": "On: one colour scale from the first year to the horizon, so a colour means the same value "
+                 "in every year. Off: the colours stretch over this year's range.",
+    "map": "Click a province to plot its history against the nation's.",
+    "province": "Pick a province to plot its history (or click it on the map).",
+}
+"""The tooltip of every control (what it changes, in the page's words)."""
+
+
+@solara.component
+def Tip(text: str, css: str = "", children=[]):  # noqa: B006 (Solara's children signature)
+    """A box whose tooltip (the browser's, on hover) is ``text``, around a control."""
+    return solara.Div(children=children, classes=["ctl", css] if css else ["ctl"], attributes={"title": text})
+
+
+@solara.component
+def RunView(snap: Snapshot, map_variable, map_scale, selected):
+    """The run tab: headline numbers, the map, the events, the top 10, a chosen province and the charts."""
+    solara.HTML(tag="div", unsafe_innerHTML=kpi_html(snap), classes=["sim-kpis"])
+    with solara.Div(classes=["sim-row"]):
+        with solara.Div(classes=["sim-stack"]):
+            with solara.Div(classes=["sim-card", "sim-map"]):
+                with solara.Div(classes=["head"]):
+                    solara.HTML(tag="h3", unsafe_innerHTML=f"The provinces in {snap.year}")
+                    with Tip(TIPS["map_variable"], "map-variable-box"):
+                        solara.v.Select(v_model=map_variable.value, on_v_model=map_variable.set,
+                                        hide_details=True, class_="ctl-map-variable",
+                                        items=select_items([(label, key) for key, label in MAP_VARIABLES.items()]),
+                                        **vuetify_props(outlined=True))
+                with solara.Div(classes=["map-options"]):
+                    with Tip(TIPS["map_scale"]):
+                        solara.Switch(label="Same colours all run", value=map_scale.value == "fixed",
+                                      on_value=lambda v: map_scale.set("fixed" if v else "per_year"),
+                                      color="primary", classes=["ctl-map-scale"],
+                                      disabled=map_variable.value == "strategy")
+                    solara.HTML(tag="div", classes=["map-hint"], unsafe_innerHTML="Click a province to plot it.")
+                TileMap(snap, map_variable.value, map_scale.value, selected.value, selected.set)
+            with solara.Div(classes=["sim-card", "sim-events"]):
+                solara.HTML(tag="h3", unsafe_innerHTML="What happened, newest first")
+                solara.HTML(tag="div", unsafe_innerHTML=events_html(snap), classes=["sim-events-box"])
+        with solara.Div(classes=["sim-stack"]):
+            with solara.Div(classes=["sim-card", "sim-top10"]):
+                interior = interior_in_top10(snap)
+                solara.HTML(tag="h3", unsafe_innerHTML=f"Top 10 by research output, {snap.year}")
+                solara.HTML(tag="div", classes=["sub"],
+                            unsafe_innerHTML=f"{interior} of the 10 are interior provinces.")
+                solara.HTML(tag="div", unsafe_innerHTML=top10_html(snap), classes=["sim-table"])
+            solara.HTML(tag="div", unsafe_innerHTML=TIPS_HTML, classes=["sim-card", "sim-tips"])
+    if selected.value in snap.names:
+        ProvinceCard(snap, selected.value, selected.set)
+    with solara.Div(classes=["sim-charts"]):
+        for key in CHARTS:
+            Chart(snap, key)
 
 
 @solara.component
@@ -202,17 +346,39 @@ def Header(snapshot: Snapshot, playing: bool):
 
 
 @solara.component
-def TileMap(snapshot: Snapshot, variable: str):
-    """The tile-grid map; redrawn only when the year or the variable changes."""
-    png = solara.use_memo(lambda: draw_outside_session(draw_tile_map, snapshot, variable),
-                          [snapshot.version, variable])
-    solara.Image(png, classes=["sim-map-image"])
+def TileMap(snapshot: Snapshot, variable: str, scale: str, selected: str | None, on_pick):
+    """The tile-grid map (SVG); a click on a province calls ``on_pick`` with its name."""
+    picture = solara.use_memo(lambda: draw_tile_map(snapshot, variable, scale, selected),
+                              [snapshot.version, variable, scale, selected])
+    Picture(picture, "sim-map-picture", TIPS["map"], on_pick)
+
+
+@solara.component
+def ProvinceCard(snapshot: Snapshot, name: str, on_choose):
+    """One province's history against the nation's, with a list to pick another and a button to close it."""
+    i = snapshot.names.index(name)
+    picture = solara.use_memo(lambda: draw_province(snapshot, name), [snapshot.version, name])
+    with solara.Div(classes=["sim-card", "sim-province"]):
+        with solara.Div(classes=["head"]):
+            solara.HTML(tag="h3", unsafe_innerHTML=(
+                f"{html.escape(name)} ({html.escape(snapshot.capitals[i])}) against the nation, "
+                f"{snapshot.start_year}–{snapshot.year}"))
+            with solara.Div(classes=["province-tools"]):
+                with Tip(TIPS["province"], "province-box"):
+                    solara.v.Select(v_model=name, on_v_model=lambda v: on_choose(v) if v else None,
+                                    hide_details=True, class_="ctl-province",
+                                    items=select_items([(n, n) for n in sorted(snapshot.names)]),
+                                    **vuetify_props(outlined=True))
+                with Tip("Close the province plot."):
+                    solara.Button("Close", icon_name="mdi-close", text=True, on_click=lambda: on_choose(None),
+                                  classes=["btn-close-province"])
+        Picture(picture, "sim-province-picture")
 
 
 @solara.component
 def Chart(snapshot: Snapshot, key: str):
     """One time-series chart in a card; redrawn only when the snapshot changes."""
-    png = solara.use_memo(lambda: draw_outside_session(draw_chart, snapshot, key), [snapshot.version, key])
+    picture = solara.use_memo(lambda: draw_chart(snapshot, key), [snapshot.version, key])
     with solara.Div(classes=["sim-card", f"sim-chart-{key}"]):
         solara.HTML(tag="h3", unsafe_innerHTML=html.escape(CHARTS[key].title))
-        solara.Image(png)
+        Picture(picture, "sim-chart-picture")

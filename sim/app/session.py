@@ -20,6 +20,109 @@ from sim.app.controls import AppConfig, Controls, scenario_with_controls
 MAX_EVENTS_SHOWN = 250
 """The event log shows this many of the newest events."""
 
+MAP_KEYS: tuple[str, ...] = ("gdp_per_capita", "research_output", "skilled_share", "growth")
+"""The numeric variables the map can show (see :func:`map_values`)."""
+
+SETTLED_FROM_YEAR = 3
+"""The growth map's fixed scale is taken from this many years into the run on (the first years'
+annualised growth swings widely and would flatten the colours of every later year)."""
+
+
+def map_values(model: Any, start_pc: np.ndarray) -> dict[str, np.ndarray]:
+    """The map's numeric variables for the model's current year.
+
+    GDP per person (CNY thousand, this year's prices), research output (papers a year), the skilled
+    share of workers (%) and the growth of GDP per person since the start (% a year; 0 in the start year).
+    """
+    years = model.year - model.start_year
+    pc = model.gdp_per_capita
+    growth = (pc / start_pc) ** (1.0 / years) - 1.0 if years > 0 else np.zeros(model.n)
+    return {
+        "gdp_per_capita": pc / 1000.0,
+        "research_output": model.state.papers.copy(),
+        "skilled_share": 100.0 * model.state.skilled_share,
+        "growth": 100.0 * growth,
+    }
+
+
+def national_growth(model: Any, start_national_pc: float) -> float:
+    """Growth of national GDP per person since the start (% a year, same prices as :func:`map_values`)."""
+    years = model.year - model.start_year
+    if years <= 0:
+        return 0.0
+    pc = 1000.0 * float(model.state.gdp.sum()) / float(model.state.population.sum())
+    return 100.0 * ((pc / start_national_pc) ** (1.0 / years) - 1.0)
+
+
+def national_pc(model: Any) -> float:
+    """National GDP per person (CNY, this year's prices)."""
+    return 1000.0 * float(model.state.gdp.sum()) / float(model.state.population.sum())
+
+
+@dataclass(frozen=True)
+class RunRange:
+    """The range of every map variable over a whole run, for a colour scale fixed over the run.
+
+    ``spans`` holds (low, high) of each variable of :data:`MAP_KEYS` except growth; ``growth_spread``
+    is the largest gap (points of % a year) between a province's growth and the nation's, from
+    :data:`SETTLED_FROM_YEAR` years in. Taken by running the same settings (same seed: the same run)
+    to the horizon once when the run starts.
+    """
+
+    spans: dict[str, tuple[float, float]]
+    growth_spread: float
+
+
+def look_ahead(model: Any) -> RunRange:
+    """Run ``model`` (fresh, in its start year) to its horizon and return the ranges it went through."""
+    start_pc = model.gdp_per_capita.copy()
+    start_national = national_pc(model)
+    low = {key: np.inf for key in MAP_KEYS}
+    high = {key: -np.inf for key in MAP_KEYS}
+    spread = 0.0
+    while True:
+        values = map_values(model, start_pc)
+        for key in MAP_KEYS:
+            if key != "growth":
+                low[key] = min(low[key], float(values[key].min()))
+                high[key] = max(high[key], float(values[key].max()))
+        if model.year - model.start_year >= min(SETTLED_FROM_YEAR, model.end_year - model.start_year):
+            gap = np.abs(values["growth"] - national_growth(model, start_national))
+            spread = max(spread, float(gap.max()))
+        if not model.running:
+            break
+        model.step()
+    spans = {key: (low[key], high[key]) for key in MAP_KEYS if key != "growth"}
+    return RunRange(spans, spread if spread > 0 else 1.0)
+
+
+@dataclass(frozen=True)
+class ProvinceYear:
+    """One year of every province, for the province plot: real GDP per person (CNY thousand, start-year
+    prices), research output (papers), graduates (thousand), research institutes and strategy."""
+
+    year: int
+    gdp_per_capita: np.ndarray
+    research_output: np.ndarray
+    graduates: np.ndarray
+    institutes: np.ndarray
+    strategies: tuple[str, ...]
+
+
+def province_year(model: Any) -> ProvinceYear:
+    """The model's current year as a :class:`ProvinceYear`."""
+    registry = model.registry
+    alive = registry.capacity[: registry.count] > 0
+    institutes = np.bincount(registry.host[: registry.count][alive], minlength=model.n)
+    return ProvinceYear(
+        year=int(model.year),
+        gdp_per_capita=model.real_gdp_per_capita / 1000.0,
+        research_output=model.state.papers.copy(),
+        graduates=model.state.graduates.copy(),
+        institutes=institutes,
+        strategies=tuple(p.strategy.name for p in model.provinces),
+    )
+
 
 @dataclass(frozen=True)
 class Ghost:
@@ -52,6 +155,12 @@ class Snapshot:
     start_rank: np.ndarray
     events: tuple[tuple[int, str, str, str], ...]
     ghost: Ghost | None = None
+    history: tuple[ProvinceYear, ...] = ()
+    """Every year of every province so far (for the province plot)."""
+    run_range: RunRange | None = None
+    """The range of each map variable over the whole run (for the fixed colour scale)."""
+    national_growth: float = 0.0
+    """Growth of national GDP per person since the start, % a year (the centre of the growth map)."""
 
     @property
     def years_done(self) -> int:
@@ -77,6 +186,9 @@ class Dashboard:
     """GDP per person of every province in the start year (for the growth map)."""
     start_rank: np.ndarray | None = None
     """Every province's research-output rank in the start year (for the top-10 table)."""
+    start_national_pc: float = 0.0
+    history: list[ProvinceYear] = field(default_factory=list)
+    run_range: RunRange | None = None
 
     def build(self, controls: Controls) -> Snapshot:
         """Build a fresh model at its start year from ``controls``; returns its snapshot.
@@ -88,7 +200,10 @@ class Dashboard:
         from sim.metrics import rank_descending
         from sim.model import RegionalGrowthModel
 
-        model = RegionalGrowthModel(scenario_with_controls(controls, self.config.base_values))
+        scenario = scenario_with_controls(controls, self.config.base_values)
+        model = RegionalGrowthModel(scenario, seed=scenario.run.seed)  # the seed control applies
+        # the same settings and seed run once to the horizon: the fixed colour scale's range
+        run_range = look_ahead(RegionalGrowthModel(scenario, seed=scenario.run.seed))
         with self.lock:
             old = self.model
             if old is not None and len(old.national_rows) > 1 and self.controls is not None:
@@ -98,6 +213,9 @@ class Dashboard:
             self.controls = controls
             self.start_pc = model.gdp_per_capita.copy()
             self.start_rank = np.asarray(rank_descending(model.state.papers))
+            self.start_national_pc = national_pc(model)
+            self.history = [province_year(model)]
+            self.run_range = run_range
             return self.snapshot()
 
     def step(self, years: int = 1) -> Snapshot:
@@ -107,6 +225,7 @@ class Dashboard:
                 if not self.model.running:
                     break
                 self.model.step()
+                self.history.append(province_year(self.model))
             return self.snapshot()
 
     def run_to_end(self) -> Snapshot:
@@ -117,13 +236,6 @@ class Dashboard:
         """What the page shows about the model's current year."""
         with self.lock:
             model = self.model
-            state = model.state
-            years = max(model.year - model.start_year, 1)
-            pc = model.gdp_per_capita
-            if model.year > model.start_year:
-                growth = (pc / self.start_pc) ** (1.0 / years) - 1.0
-            else:
-                growth = np.zeros(model.n)
             ghost = None
             if self.ghost is not None and self.ghost_controls is not None:
                 ghost = Ghost(self.ghost.rows, self.controls.describe_difference(self.ghost_controls))
@@ -142,14 +254,12 @@ class Dashboard:
                 lon=np.asarray(model.data.lon, dtype=float),
                 lat=np.asarray(model.data.lat, dtype=float),
                 synthetic=bool(model.data.synthetic),
-                values={
-                    "gdp_per_capita": pc / 1000.0,
-                    "research_output": state.papers.copy(),
-                    "skilled_share": 100.0 * state.skilled_share,
-                    "growth": 100.0 * growth,
-                },
+                values=map_values(model, self.start_pc),
                 strategies=tuple(p.strategy.name for p in model.provinces),
                 start_rank=self.start_rank,
                 events=tuple(model.event_log[-MAX_EVENTS_SHOWN:]),
                 ghost=ghost,
+                history=tuple(self.history),
+                run_range=self.run_range,
+                national_growth=national_growth(model, self.start_national_pc),
             )

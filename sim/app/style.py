@@ -21,6 +21,7 @@ CSS = """
 .sim-side .timing { font-size: 0.72rem; color: #999; margin-top: 10px; }
 .sim-side .v-slider.v-input--horizontal { margin-inline: 4px; }
 .sim-side .v-select, .sim-side .v-text-field { margin-top: 4px; }
+.sim-side .v-select .v-select__selection-text { font-size: 0.86rem; }
 .sim-main { flex: 1; min-width: 0; padding: 12px 16px 24px 16px; }
 .sim-header { display: flex; align-items: center; gap: 20px; margin-bottom: 10px; }
 .sim-header .year { font-size: 3.2rem; font-weight: 800; color: #1565c0; line-height: 1;
@@ -45,7 +46,28 @@ CSS = """
   min-width: 0; }
 .sim-card h3 { font-size: 0.98rem; font-weight: 700; margin: 0 0 2px 0; color: #222; }
 .sim-card .sub { font-size: 0.78rem; color: #666; margin-bottom: 4px; }
-.sim-card img { width: 100%; height: auto; display: block; }
+.sim-card img, .sim-card svg { width: 100%; height: auto; display: block; }
+.sim-map .map-options { display: flex; align-items: center; justify-content: space-between; gap: 8px;
+  flex-wrap: wrap; margin: 0 0 2px 0; }
+.sim-map .map-options .v-input { margin: 0; flex: none; }
+.sim-map .map-hint { font-size: 0.78rem; color: #666; }
+.sim-map-picture svg .tile:hover rect { stroke: #1565c0; stroke-width: 3; }
+.sim-province .province-tools { display: flex; align-items: center; gap: 6px; flex: 0 0 auto; }
+.sim-province .province-tools .ctl { width: 230px; }
+.sim-province .head { flex-wrap: wrap; }
+.sim-province { margin-bottom: 12px; }
+.sim-province-picture { max-width: 900px; }
+.sim-side .play-rate { font-size: 0.78rem; color: #1565c0; min-height: 1.1em; }
+.sim-model { max-width: 900px; font-size: 0.92rem; line-height: 1.45; color: #222; }
+.sim-model h2 { font-size: 1.2rem; margin: 4px 0 8px 0; }
+.sim-model h3 { margin-top: 14px; }
+.sim-model ol, .sim-model ul { padding-left: 22px; }
+.sim-model li { margin-bottom: 5px; }
+.sim-model ul.strategies { list-style: none; padding-left: 4px; }
+.sim-model .chip { display: inline-block; width: 11px; height: 11px; border-radius: 2px; margin-right: 6px; }
+.sim-model .note { color: #666; font-size: 0.82rem; }
+.sim-main .v-window { overflow: visible; }
+.sim-main .v-tabs { margin-bottom: 10px; }
 .sim-card .head { display: flex; align-items: center; justify-content: space-between; gap: 10px; }
 .sim-row { display: grid; grid-template-columns: minmax(0, 1.08fr) minmax(0, 1fr); gap: 12px; margin-bottom: 12px; }
 .sim-stack { display: flex; flex-direction: column; gap: 12px; min-width: 0; }
@@ -79,7 +101,11 @@ ul.events .kind { color: white; font-size: 0.66rem; border-radius: 4px; padding:
 .sim-message { margin-bottom: 10px; }
 .sim-error { position: sticky; top: 6px; z-index: 10; background: #fff6f6 !important;
   box-shadow: 0 2px 8px rgba(0,0,0,.15); }
-@media (max-width: 1150px) { .sim-row, .sim-charts { grid-template-columns: minmax(0, 1fr); }
+.sim-map .head { flex-wrap: wrap; }
+.sim-map .head .ctl { flex: 0 0 auto; width: 340px; max-width: 100%; }
+.sim-map-picture { max-width: 760px; margin: 0 auto; }
+@media (max-width: 1400px) { .sim-row { grid-template-columns: minmax(0, 1fr); } }
+@media (max-width: 1150px) { .sim-charts { grid-template-columns: minmax(0, 1fr); }
   .sim-kpis { grid-template-columns: repeat(3, minmax(0, 1fr)); } }
 """
 """Styles of the page (class names as :mod:`sim.app.page` and :mod:`sim.app.fragments` write them)."""
