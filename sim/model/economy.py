@@ -256,13 +256,15 @@ def graduate_flows(
     """
     if distance_term is None:
         distance_term = graduate_distance_cost(distance_km, connectivity, distance_cost)
-    utility = attraction[neighbours] - distance_term
+    # one (N, k) buffer, updated in place: utility, then choice probabilities, then flows
+    utility = attraction.take(neighbours)
+    utility -= distance_term
     utility[:, 0] += home_bias
     utility -= utility.max(axis=1, keepdims=True)
-    choice = np.exp(utility)
+    choice = np.exp(utility, out=utility)
     choice /= choice.sum(axis=1, keepdims=True)
     movers = mobility * graduates
-    flows = movers[:, None] * choice
+    flows = np.multiply(choice, movers[:, None], out=choice)
     arrivals = np.bincount(neighbours.ravel(), weights=flows.ravel(), minlength=len(graduates))
     arrivals += (1.0 - mobility) * graduates
     stayers = (1.0 - mobility) * graduates + flows[:, 0]

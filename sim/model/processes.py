@@ -183,7 +183,7 @@ class YearlyProcesses:
     def _connectivity_terms(self) -> dict[str, np.ndarray]:
         conn = self.state.connectivity
         cached = getattr(self, "_connectivity_cache", None)
-        if cached is not None and np.array_equal(cached["connectivity"], conn):
+        if cached is not None and (cached["connectivity"] == conn).all():
             return cached
         pair = np.sqrt(conn[:, None] * conn[self.neighbours])
         ec, mig = self.scenario.economy, self.scenario.migration
@@ -203,9 +203,10 @@ class YearlyProcesses:
         per_worker = state.gdp / state.workers
         openings = state.sector_output @ self.skill_intensity
         jobs = openings / np.maximum(state.skilled, 1e-9)
-        return (mig.wage_weight * np.log(per_worker / per_worker.mean())
-                + mig.jobs_weight * np.log(jobs / jobs.mean())
-                + mig.size_weight * np.log(openings / openings.mean()))
+        n = self.n  # x.sum() / n is x.mean(), the same number, without numpy's mean machinery
+        return (mig.wage_weight * np.log(per_worker / (per_worker.sum() / n))
+                + mig.jobs_weight * np.log(jobs / (jobs.sum() / n))
+                + mig.size_weight * np.log(openings / (openings.sum() / n)))
 
     def calibrate_amenity(self, iterations: int = 200) -> np.ndarray:
         """Amenity per region that makes base-year mobile graduates arrive in proportion to the
@@ -243,7 +244,7 @@ class YearlyProcesses:
         spill = economy.spillover_pool(own, self.neighbours, self.distance_km, ec.spillover_share,
                                        None, weights=self._connectivity_terms()["spillover_weights"])
         knowledge_field = own + spill
-        knowledge = np.repeat(knowledge_field.mean(axis=1, keepdims=True), len(SECTORS), axis=1)
+        knowledge = np.repeat(knowledge_field.sum(axis=1, keepdims=True) / f, len(SECTORS), axis=1)  # the mean
         knowledge[:, FIELD_SECTOR] = knowledge_field
         return own, knowledge
 

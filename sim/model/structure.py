@@ -37,7 +37,7 @@ def initial_sector_shares(data: RegionData, structure: StructureConfig) -> np.nd
     for s in range(len(SECTORS)):
         shares[:, s] *= national[s] * gdp.sum() / max(np.dot(shares[:, s], gdp), 1e-12)
     residual = np.array([SECTOR_INDEX["traditional_industry"], SECTOR_INDEX["services"]])
-    targeted = np.setdiff1d(np.arange(len(SECTORS)), residual)
+    targeted = np.array([s for s in range(len(SECTORS)) if s not in residual])  # ascending, as setdiff1d gives
     room = 1.0 - shares[:, targeted].sum(axis=1)
     if (room <= 0.05).any():
         shares[:, targeted] *= np.minimum(1.0, 0.95 / shares[:, targeted].sum(axis=1))[:, None]
