@@ -117,6 +117,7 @@ class Province(SimAgent):
             self.strategy.detach(self)
         self.strategy = strategy
         strategy.attach(self)
+        self.model.strategies_changed()
 
     def plan_spending(self) -> SpendingPlan:
         """Decide how this year's science budget is spent (the strategy decides)."""

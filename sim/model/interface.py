@@ -105,6 +105,9 @@ class ModelServices(Protocol):
     def request_segment_assignment(self) -> None:
         """Ask for consumer-niche segments to be (re)assigned before the next spending."""
 
+    def strategies_changed(self) -> None:
+        """Say that a province adopted another strategy (the model regroups provinces by what their strategies do)."""
+
     @property
     def economy_scale(self) -> float:
         """National GDP (nominal) this year relative to the base year: fixed CNY amounts grow with it."""

@@ -9,6 +9,7 @@ record. Provinces decide (agent code); the couplings between provinces are vecto
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import mesa
@@ -39,6 +40,34 @@ from sim.vocabulary import (
     SECTOR_INDEX,
     SECTORS,
 )
+
+
+@dataclass(frozen=True)
+class StrategyRoles:
+    """The provinces grouped by what their strategies do, kept until a province adopts another strategy.
+
+    Attributes:
+        names: strategy name of every province, by index.
+        planning: per province, whether its strategy plans its spending (else business as usual:
+            the whole budget to existing institutes).
+        claiming: provinces whose strategy claims central money before the centre allocates it.
+        reacting: provinces whose strategy reacts to the year's outcome (``after_year``).
+    """
+
+    names: tuple[str, ...]
+    planning: np.ndarray
+    claiming: tuple[Province, ...]
+    reacting: tuple[Province, ...]
+
+    @classmethod
+    def of(cls, provinces: list[Province]) -> StrategyRoles:
+        kinds = [type(p.strategy) for p in provinces]
+        return cls(names=tuple(p.strategy.name for p in provinces),
+                   planning=np.array([kind.plan is not Strategy.plan for kind in kinds], dtype=bool),
+                   claiming=tuple(p for p, kind in zip(provinces, kinds, strict=True)
+                                  if kind.central_claim is not Strategy.central_claim),
+                   reacting=tuple(p for p, kind in zip(provinces, kinds, strict=True)
+                                  if kind.after_year is not Strategy.after_year))
 
 
 class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
@@ -266,6 +295,17 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
                 source[i] = key
         return [placebo_name(name) if name in placebo else name for name in chosen]
 
+    def strategies_changed(self) -> None:
+        """A province adopted another strategy: regroup the provinces (:attr:`roles`) when next needed."""
+        self._roles = None
+
+    @property
+    def roles(self) -> StrategyRoles:
+        """The provinces grouped by what their strategies do (see :class:`StrategyRoles`)."""
+        if getattr(self, "_roles", None) is None:
+            self._roles = StrategyRoles.of(self.provinces)
+        return self._roles
+
     def request_segment_assignment(self) -> None:
         """Ask for consumer-niche segments to be (re)assigned before the next spending."""
         self._segments_dirty = True
@@ -359,9 +399,8 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         self.grow_knowledge()  # 6
         self.produce()  # 7
         self.move_population()  # 8
-        for province in self.provinces:
-            if type(province.strategy).after_year is not Strategy.after_year:  # the others do nothing
-                province.strategy.after_year(province)
+        for province in self.roles.reacting:  # the other strategies do nothing after the year
+            province.strategy.after_year(province)
         if self.scenario.imitation.enabled and (self.year - self.start_year) % self.scenario.imitation.period == 0:
             review_strategies(self)  # 9
         self.record_year()  # 10

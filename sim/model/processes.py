@@ -14,7 +14,6 @@ import numpy as np
 import sim.model.economy as economy
 from sim.data.national import national_population_growth
 from sim.errors import ModelInvariantError
-from sim.model.strategies import Strategy
 from sim.vocabulary import FIELD_INDEX, FIELD_SECTOR, FIELDS, KIND_INDEX, SECTORS
 
 
@@ -37,10 +36,10 @@ class YearlyProcesses:
             weights = self.group_mask(inv.targeted_provinces).astype(float)
         weights = weights / weights.sum()
         if self.endorsed is not None:
-            adopters = np.array([p.strategy.name == self.endorsed for p in self.provinces])
+            adopters = np.array([name == self.endorsed for name in self.roles.names])
             weights = weights * np.where(adopters, 1.0 + self.scenario.imitation.endorsement_boost, 1.0)
             weights /= weights.sum()
-        if any(p.strategy.name == "megacity" for p in self.provinces):
+        if "megacity" in self.roles.names:
             mc = self.scenario.strategy.megacity
             cities = self.megacities.astype(float)
             weights = (1 - mc.concentration) * weights + mc.concentration * cities / cities.sum()
@@ -66,9 +65,8 @@ class YearlyProcesses:
         # strategies that are matched by the centre claim their share of the pool first; the
         # rest is allocated by the rule, so the national budget stays the same
         claims = np.zeros(self.n)
-        for province in self.provinces:
-            if type(province.strategy).central_claim is not Strategy.central_claim:  # the others claim 0
-                claims[province.index] = province.strategy.central_claim(province, float(provincial[province.index]))
+        for province in self.roles.claiming:  # the other strategies claim nothing
+            claims[province.index] = province.strategy.central_claim(province, float(provincial[province.index]))
         total_claims = claims.sum()
         if total_claims > pool:
             claims *= pool / total_claims
@@ -85,7 +83,7 @@ class YearlyProcesses:
         order = self.rng.permutation(self.n)
         # a province spending as business as usual puts its whole budget into its existing institutes
         # (no other effect, whatever the order); the others plan, in the drawn order
-        planning = np.array([type(p.strategy).plan is not Strategy.plan for p in self.provinces])
+        planning = self.roles.planning
         existing = np.where(planning, 0.0, state.budget)
         spent = existing.copy()
         for i in order[planning[order]]:

@@ -140,7 +140,7 @@ class Recording:
         }
         record.update(zip(_OUTPUT_KEYS, output, strict=True))
         self._province_records.append(record)
-        self._strategy_records.append([p.strategy.name for p in self.provinces])
+        self._strategy_records.append(self.roles.names)
 
     @property
     def national_rows(self) -> list[dict[str, float]]:
