@@ -6,18 +6,21 @@ The public API::
     from sim import load_experiment, run_batch                           # many runs
     from sim import build_report                                         # figures and report.html
 
-``run_batch``, ``load_experiment`` and ``build_report`` are imported on first use, so that
+Everything but the errors is imported on first use (the model and Mesa too), so that
 ``import sim`` stays light.
 """
 
 from sim.errors import ExperimentError, ModelInvariantError, ResultsError, ScenarioError, SimError
-from sim.experiments.single import RunResult, run_scenario
-from sim.model import RegionalGrowthModel
-from sim.scenario import Scenario, load_scenario
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    # the model (and Mesa) load on first use, so that commands that only read results start fast
+    "RunResult": ("sim.experiments.single", "RunResult"),
+    "run_scenario": ("sim.experiments.single", "run_scenario"),
+    "RegionalGrowthModel": ("sim.model", "RegionalGrowthModel"),
+    "Scenario": ("sim.scenario", "Scenario"),
+    "load_scenario": ("sim.scenario", "load_scenario"),
     "run_batch": ("sim.experiments.batch", "run_batch"),
     "load_experiment": ("sim.experiments.spec", "load_experiment"),
     "build_report": ("sim.report", "build_report"),

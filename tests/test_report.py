@@ -3,6 +3,7 @@ the command line, and the page in headless Chromium."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import re
@@ -99,7 +100,19 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def report(results: Path) -> Path:
-    return build_report(results)
+    """The report with SVG figures and the scorecard computed for the current code."""
+    return build_report(results, svg=True)
+
+
+@pytest.fixture(scope="module")
+def scorecard_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A scorecard file as `sim validate --json` writes it (for reports whose scorecard is not under test)."""
+    path = tmp_path_factory.mktemp("scorecard") / "scorecard.json"
+    path.write_text(json.dumps({"targets": [
+        {"name": "relative growth r, re-initialised 2016", "value": 0.38, "rule": ">= 0.5", "passed": False, "note": ""},
+        {"name": "papers growth, model - observed", "value": 0.011, "rule": "|x| <= 0.02", "passed": True,
+         "note": "observed 13.6 %/yr"}], "passed": 1, "total": 2, "values": {}, "details": {}}))
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -289,11 +302,11 @@ def test_cost_table_by_hand(placebo_results: Path) -> None:
     assert np.isnan(table.loc[("hefei", "hefei_placebo"), "return_per_yuan"]), "no return against a placebo"
 
 
-def test_report_pages_show_summary_and_costs(placebo_results: Path, tmp_path: Path) -> None:
-    out = build_report(placebo_results, tmp_path / "report")
+def test_report_pages_show_summary_and_costs(placebo_results: Path, tmp_path: Path, scorecard_file: Path) -> None:
+    out = build_report(placebo_results, tmp_path / "report", scorecard=scorecard_file)
     page = (out / "report.html").read_text()
     markdown = (out / "report.md").read_text()
-    assert page.index('id="summary"') < page.index('id="glance"'), "the summary comes first"
+    assert page.index('id="summary"') < page.index('class="toc"'), "the summary comes first, above the contents"
     assert "against its same-cost placebo hefei_placebo" in page
     assert "* hefei against baseline" in markdown and "### Costs and returns" in markdown
     assert "extra cost vs baseline, CNY bn" in page and "return, yuan GDP per yuan" in page
@@ -301,6 +314,193 @@ def test_report_pages_show_summary_and_costs(placebo_results: Path, tmp_path: Pa
     assert {"extra_cost_cny_bn", "extra_provincial_cny_bn", "return_per_yuan"} <= set(costs.columns)
     effects = pd.read_csv(out / "summary_effects.csv")
     assert set(effects["comparison"]) == {"baseline", "placebo"}
+
+
+# --------------------------------------------------------------------------------------------------
+# the trust section, the CSV tables, the methods text
+
+
+def test_trust_section_holds_the_scorecard_of_the_current_code(report: Path, results: Path) -> None:
+    from sim.analysis.scorecard import scorecard
+    from sim.experiments.identity import code_hash
+
+    page = (report / "report.html").read_text()
+    trust = page[page.index('<section id="trust">'):page.index('<section id="provenance">')]
+    (cache,) = results.glob("scorecard-*.json")  # cached in the results folder, keyed by the code hash
+    cached = json.loads(cache.read_text())
+    assert cache.name == f"scorecard-{cached['code_hash'].removeprefix('sha256:')[:16]}.json"
+    assert cached["code_hash"] == code_hash(), "the code has not changed since the report was built"
+    assert f"cached as <code>{cache.name}</code>" in trust
+    expected = scorecard().to_dict()  # the real scorecard of this code, computed here again
+    assert [t["name"] for t in cached["scorecard"]["targets"]] == [t["name"] for t in expected["targets"]]
+    assert_allclose([t["value"] for t in cached["scorecard"]["targets"]], [t["value"] for t in expected["targets"]])
+    assert f"{expected['passed']} of {expected['total']} targets pass" in trust
+    for target in expected["targets"]:
+        assert html.escape(target["name"]) in trust, target["name"]
+    assert trust.count(">FAIL<") == expected["total"] - expected["passed"]
+    assert "Scorecard computed for this code when the report was built" in trust
+    assert "no parameter draws (seeds only)" in trust
+
+
+def test_scorecard_from_a_file_and_cache_reuse(results: Path, report: Path, scorecard_file: Path,
+                                               tmp_path: Path) -> None:
+    from sim.report.trust import scorecard_for
+
+    data = load_report_data(results)
+    cached = scorecard_for(results, data.manifest)  # the report fixture computed and cached it
+    assert "read from the cache" in cached.source and cached.scorecard["total"] >= 1
+    read = scorecard_for(results, data.manifest, scorecard_file)
+    assert read.scorecard["passed"] == 1 and "read from" in read.source
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"targets": 3}')
+    result = _sim(str(results), "--out", str(tmp_path / "r"), "--scorecard", str(bad))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "--scorecard" in result.stderr and "targets" in result.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_csv_tables_beside_the_report_and_runs_out_of_the_body(report: Path, results: Path) -> None:
+    summary = pd.read_csv(report / "summary.csv")
+    assert {"scenario", "metric", "label", "unit", "year", "mean", "low", "high", "n"} <= set(summary.columns)
+    row = summary[(summary["scenario"] == "need") & (summary["metric"] == "gini")].iloc[0]
+    end = _end(results).loc["need", "gini"]
+    assert_allclose(row["mean"], end.mean())
+    assert_allclose([row["low"], row["high"]], [mean_interval(end).low, mean_interval(end).high])
+    comparisons = pd.read_csv(report / "comparisons.csv")
+    assert set(comparisons["scenario"]) == {"need", "imitate"}
+    assert {"reference", "difference", "low", "high", "p_value", "p_adjusted"} <= set(comparisons.columns)
+    runs = pd.read_csv(report / "runs.csv")
+    assert len(runs) == 3 * REPLICATES and {"run_id", "seed_entropy", "spawn_key"} <= set(runs.columns)
+    page = (report / "report.html").read_text()
+    body = page[page.index('<section id="runs">'):]
+    assert '<a href="runs.csv">runs.csv</a>' in body and "<table" not in body, "no table of runs in the page"
+    assert "(runs.csv)" in (report / "report.md").read_text()
+
+
+def test_methods_text_never_contradicts_itself() -> None:
+    from sim.report.content import power_sentence
+    from sim.report.statistics import smallest_rank_p
+
+    # 30 replicates: p can be tiny, so no call for more replicates
+    text = power_sentence(42, 30, smallest_rank_p(30, 30), 1.7e-17)
+    assert "more replicates" not in text and "are needed" not in text and "passes the correction" in text
+    # 3 replicates and 42 tests: nothing can pass
+    text = power_sentence(42, 3, smallest_rank_p(3, 3), 0.1)
+    assert "no difference can pass the correction" in text and "at least 7 replicates" in text
+
+
+@pytest.fixture(scope="module")
+def draws_results(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """baseline and hefei over 6 posterior draws x 1 seed, to 2026."""
+    from sim.experiments.batch import run_batch
+    from sim.experiments.spec import resolve_experiment
+
+    spec = {"name": "drivers", "scenarios": ["baseline.toml", "hefei.toml"], "replicates": 1, "seed": 5,
+            "set": {"run.end_year": 2026}, "uncertainty": {"draws": 6}}
+    experiment = resolve_experiment(spec, base_dir=ROOT / "scenarios")
+    out = tmp_path_factory.mktemp("draws") / "u"
+    run_batch(experiment, out=out, progress=False, executor="serial")
+    return out
+
+
+def test_drivers_are_rank_correlations_with_the_drawn_parameters(draws_results: Path, tmp_path: Path,
+                                                                 scorecard_file: Path) -> None:
+    from sim.report.trust import driver_sentences, driver_table, parameter_drivers
+
+    data = load_report_data(draws_results)
+    assert data.has_draws and "economy__catch_up_rate" in data.parameter_columns
+    drivers = parameter_drivers(data)
+    assert set(drivers["group"]) == {"hefei"} and set(drivers["parameter"]) == set(data.parameter_columns)
+    # by hand for one metric and parameter: Spearman = Pearson of the ranks
+    national = pd.read_parquet(draws_results / "national")
+    end = national[national["year"] == 2026].set_index(["scenario", "draw"])
+    effect = (end.loc["hefei", "gini"] / end.loc["baseline", "gini"] - 1).sort_index()
+    parameter = end.loc["baseline", "economy__catch_up_rate"].sort_index()
+    expected = np.corrcoef(effect.rank(), parameter.rank())[0, 1]
+    row = drivers[(drivers["metric"] == "gini") & (drivers["parameter"] == "economy__catch_up_rate")].iloc[0]
+    assert_allclose(row["rho"], expected)
+    assert row["draws"] == 6
+    (sentence,) = driver_sentences(drivers)
+    assert sentence.startswith("hefei against baseline: the effect is driven on the Gini by")
+    out = build_report(draws_results, tmp_path / "report", scorecard=scorecard_file)
+    page = (out / "report.html").read_text()
+    table = driver_table(drivers)
+    assert len(table) == 3 * 3, "the top three parameters per metric"
+    assert "Spearman" in page and all(html.escape(name) in page for name in table["parameter"])
+    assert "draw-and-seed pairs (parameter and seed uncertainty)" in page
+
+
+# --------------------------------------------------------------------------------------------------
+# replacing a report whole
+
+
+def _report_state(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_a_failed_build_leaves_the_old_report_whole(results: Path, tmp_path: Path, scorecard_file: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.report.figures as figures
+    from sim.report.figures_time import figure_gdp
+
+    out = tmp_path / "report"
+    build_report(results, out, scorecard=scorecard_file, workers=1)
+    before = _report_state(out)
+    page = before["report.html"].decode()
+    for name in re.findall(r'href="figures/([^"]+)"', page):  # consistent: every figure the page links is there
+        assert f"figures/{name}" in before
+
+    def broken(data, folder):
+        figure_gdp(data, folder)  # a figure is written into the new report's folder...
+        raise KeyboardInterrupt  # ... then the build is interrupted
+
+    monkeypatch.setattr(figures, "FIGURES", (figures.figure_gini, broken, figures.figure_research))
+    with pytest.raises(KeyboardInterrupt):
+        build_report(results, out, scorecard=scorecard_file, workers=1)
+    assert _report_state(out) == before, "the old report is untouched"
+    assert not list(tmp_path.glob(".report.building-*")), "the temporary folder is removed"
+
+    import sim.report.markdown as markdown
+
+    def failing(ctx):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(markdown, "render_markdown", failing)
+    monkeypatch.setattr(figures, "FIGURES", (figures.figure_gini,))
+    with pytest.raises(RuntimeError, match="disk full"):
+        build_report(results, out, scorecard=scorecard_file, workers=1)
+    assert _report_state(out) == before
+
+
+def test_a_killed_build_leaves_the_old_report_whole(results: Path, tmp_path: Path, scorecard_file: Path) -> None:
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "report"
+    build_report(results, out, scorecard=scorecard_file, workers=1)
+    before = _report_state(out)
+    process = subprocess.Popen([sys.executable, "-m", "sim", "report", str(results), "--out", str(out),
+                                "--scorecard", str(scorecard_file)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        # wait until the new report's folder holds figures, then kill the build (and its workers)
+        for _ in range(1200):
+            building = list(tmp_path.glob(".report.building-*/figures/*.png"))
+            if building or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        assert building, "the build writes into a temporary folder next to the report"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert _report_state(out) == before, "the old report is whole"
+    assert list(tmp_path.glob(".report.building-*")), "the killed build's folder is left..."
+    build_report(results, out, scorecard=scorecard_file, workers=1)
+    assert not list(tmp_path.glob(".report.building-*")), "... and removed by the next build"
+    assert (out / "report.html").read_bytes() != before["report.html"]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -336,8 +536,8 @@ def test_report_states_provenance_and_statistics(report: Path, results: Path) ->
                  manifest["package_version"], manifest["created"], "Root seed", "Replicates",
                  "Holm-Bonferroni", "Mann-Whitney", "bootstrap", str(BOOTSTRAP_SEED), "9 of 9 runs complete"):
         assert text in page, text
-    for anchor in ("glance", "provenance", "inequality", "output", "tradeoff", "maps", "ranking", "adoption",
-                   "tables", "comparison", "methods", "runs"):
+    for anchor in ("glance", "trust", "provenance", "inequality", "output", "tradeoff", "maps", "ranking", "adoption",
+                   "tables", "comparison", "costs", "methods", "runs"):
         assert f'href="#{anchor}"' in page and f'id="{anchor}"' in page, anchor
     # one colour per scenario, the same in the tables as in the figures
     data = load_report_data(results)
@@ -361,7 +561,7 @@ def test_partial_folder_lists_missing_and_failed_runs(results: Path, tmp_path: P
     assert list(data.completeness.failed) == [7]
     assert data.completeness.complete == [0, 1, 2, 3, 5, 6, 8]
     # built through the command line: exit 0, a warning on stderr, the report where --out says
-    result = _sim(str(partial), "--out", str(tmp_path / "partial-report"))
+    result = _sim(str(partial), "--out", str(tmp_path / "partial-report"), "--no-scorecard", "--svg")
     assert result.returncode == 0, result.stderr
     assert "warning: partial results: 7 of 9 runs complete; missing run ids: 4; failed run ids: 7" in result.stderr
     assert "Report written to" in result.stdout and "partial-report" in result.stdout
@@ -378,7 +578,7 @@ def test_folder_without_baseline_skips_the_comparison(tmp_path: Path) -> None:
                           replicates=2)
     data = load_report_data(folder)
     assert comparison_table(data).empty
-    out = build_report(folder)
+    out = build_report(folder, scorecard=False)
     page = (out / "report.html").read_text()
     assert "no complete run of a scenario named <code>baseline</code>" in page
     assert not (out / "figures" / "map_gdp_per_capita_vs_baseline.png").exists()
@@ -390,7 +590,7 @@ def test_single_run_folder(tmp_path: Path) -> None:
     from sim.experiments.single import run_scenario
 
     run_scenario(scenario("baseline"), seed=3, out=tmp_path / "run", source=str(BASELINE))
-    out = build_report(tmp_path / "run", tmp_path / "run-report")
+    out = build_report(tmp_path / "run", tmp_path / "run-report", scorecard=False)
     page = (out / "report.html").read_text()
     assert "1 of 1 runs complete" in page and "single run" in page
     assert (out / "figures" / "gini.png").exists()
@@ -444,6 +644,29 @@ def test_report_renders_in_headless_chromium(report: Path) -> None:
             assert page.title() == "Report: report_test"
             assert page.locator("nav.toc a").count() >= 12
             assert all(url.startswith(("file:", "data:")) for url in requests), requests
+            # what a reader sees first: the summary, above the contents, one sentence per strategy
+            summary = page.locator("section#summary")
+            assert summary.is_visible()
+            box, toc = summary.bounding_box(), page.locator("nav.toc").bounding_box()
+            assert box is not None and toc is not None and box["y"] < toc["y"]
+            items = summary.locator("li")
+            assert items.count() == 2
+            first = items.nth(0).inner_text()
+            assert first.startswith("need against baseline in 2027: the Gini ")
+            assert f"of {REPLICATES} seeds (seeds only: parameters fixed at their defaults)" in first
+            # the trust section: the scorecard with its targets and verdicts
+            trust = page.locator("section#trust")
+            trust.scroll_into_view_if_needed()
+            assert trust.is_visible()
+            text = trust.inner_text()
+            assert re.search(r"Validation scorecard of sim validate: \d+ of \d+ targets pass", text), text[:300]
+            rows = trust.locator("table.scorecard tbody tr")
+            assert rows.count() >= 10
+            verdicts = {trust.locator("table.scorecard tbody tr td:nth-child(4)").nth(i).inner_text()
+                        for i in range(rows.count())}
+            assert verdicts <= {"pass", "FAIL"} and verdicts
+            assert "relative growth r, re-initialised 2016" in text
+            assert page.locator('a[href="runs.csv"]').count() == 1
             page.screenshot(path=str(ARTIFACTS / "report.png"))
             page.locator("#fig-tradeoff").screenshot(path=str(ARTIFACTS / "report-tradeoff.png"))
         finally:

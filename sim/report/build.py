@@ -1,61 +1,130 @@
-"""Writing a report: :func:`write_report` (figures, ``report.html``, ``report.md``) and :func:`build_report`."""
+"""Writing a report: :func:`write_report` (figures, pages, CSV tables) and :func:`build_report`.
+
+The report is built in a temporary folder next to the report folder and swapped in whole when it
+is complete (:mod:`sim.report.atomic`): an exception or a kill while it is built leaves the old
+report as it was. The figures are drawn in forked worker processes while this process computes the
+tables (:func:`sim.report.figures.run_jobs`); the scorecard of the trust section, when it is not
+cached yet, is computed in a worker too.
+"""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
 from pathlib import Path
 
 from sim.report.data import ReportData, load_report_data
 
 log = logging.getLogger(__name__)
 
+CSV_FILES = ("summary.csv", "comparisons.csv", "costs.csv", "runs.csv", "summary_effects.csv")
+"""The tables written beside ``report.html``."""
 
-def write_report(data: ReportData, out: str | Path | None = None) -> Path:
-    """Write the figures, ``report.html`` and ``report.md`` of ``data`` into ``out``; returns ``out``.
 
-    ``out`` defaults to ``<results>/report``. Figures go to ``out/figures`` as PNG (150 dpi) and
-    SVG; figures an earlier build left there are removed first, so the folder matches the report.
+def write_report(data: ReportData, out: str | Path | None = None, *, svg: bool = False,
+                 scorecard: Path | str | bool | None = None, workers: int | None = None) -> Path:
+    """Write the figures, ``report.html``, ``report.md`` and the CSV tables of ``data`` into ``out``.
+
+    Args:
+        out: the report folder (default ``<results>/report``); replaced whole when the new report is
+            complete, left as it was when building fails.
+        svg: also write every figure as SVG.
+        scorecard: the trust section's scorecard (:func:`sim.report.trust.scorecard_for`): None to
+            compute it for the current code (cached in the results folder), a path to read one written by
+            ``sim validate --json``, False to leave it out.
+        workers: processes drawing the figures (default: the CPUs available, at most 4; 1 draws them here).
+
+    Returns:
+        ``out``.
     """
-    # the drawing modules import matplotlib and scipy: only when a report is written
-    from sim.report.content import ReportContext
-    from sim.report.figures import make_figures
-    from sim.report.html import render_html
-    from sim.report.markdown import render_markdown
-    from sim.report.tables import comparison_table, end_year_table, events_table
+    from sim.report.atomic import building
 
     out = Path(out) if out is not None else data.folder / "report"
-    out.mkdir(parents=True, exist_ok=True)
-    figure_dir = out / "figures"
-    if figure_dir.is_dir():
-        for old in list(figure_dir.glob("*.png")) + list(figure_dir.glob("*.svg")):
-            old.unlink()
-    figure_dir.mkdir(exist_ok=True)
-    made = make_figures(data, figure_dir)
-    from sim.report.costs import cost_table
-    from sim.report.summary import strategy_sentences, summary_table
-
-    costs = cost_table(data)
-    context = ReportContext(data=data, figures=made, end_year=end_year_table(data),
-                            comparison=comparison_table(data), events=events_table(data), costs=costs,
-                            sentences=strategy_sentences(data, costs))
-    (out / "report.html").write_text(render_html(context), encoding="utf-8")
-    (out / "report.md").write_text(render_markdown(context), encoding="utf-8")
-    summary_table(data).to_csv(out / "summary_effects.csv", index=False)
-    costs.to_csv(out / "costs.csv", index=False)
-    log.info("report written to %s (%d figures)", out, len(made))
+    with building(out) as work:
+        _write(data, work, svg=svg, scorecard=scorecard, workers=workers)
+    log.info("report written to %s", out)
     return out
 
 
-def build_report(results: str | Path, out: str | Path | None = None) -> Path:
+def _write(data: ReportData, out: Path, *, svg: bool, scorecard: Path | str | bool | None,
+           workers: int | None) -> None:
+    # the drawing modules import matplotlib and scipy: only when a report is written
+    from sim.report.content import ReportContext
+    from sim.report.figures import collect_figures, figure_jobs, run_jobs
+    from sim.report.figures_common import SAVE_OPTIONS
+    from sim.report.html import render_html
+    from sim.report.markdown import render_markdown
+    from sim.report.trust import Trust, cache_path, parameter_drivers, scorecard_for
+
+    figure_dir = out / "figures"
+    figure_dir.mkdir()
+    SAVE_OPTIONS["svg"] = svg
+    jobs = figure_jobs(data, figure_dir)
+    cached = False
+    if scorecard is None:
+        from sim.experiments.identity import code_hash
+
+        cached = cache_path(data.folder, code_hash()).is_file()
+    # the scorecard is a job of its own when it has to be computed (a few seconds of hindcasts)
+    score_job = scorecard is None and not cached
+    if score_job:
+        jobs = [("scorecard", partial(scorecard_for, data.folder, data.manifest, None)), *jobs]
+
+    def tables() -> dict:
+        from sim.report.costs import cost_table
+        from sim.report.summary import strategy_sentences, summary_table
+        from sim.report.tables import comparison_table, end_year_table, events_table
+
+        costs = cost_table(data)
+        return {"end_year": end_year_table(data), "comparison": comparison_table(data), "events": events_table(data),
+                "costs": costs, "sentences": strategy_sentences(data, costs), "effects": summary_table(data),
+                "drivers": parameter_drivers(data),
+                "trust": None if score_job else scorecard_for(data.folder, data.manifest, scorecard)}
+
+    results, computed = run_jobs(jobs, workers, meanwhile=tables)
+    trust = computed["trust"]
+    if score_job:
+        card, _, error = results[0]
+        trust = card if isinstance(card, Trust) else Trust(None, "failed", problem=f"The scorecard failed: {error}")
+        jobs, results = jobs[1:], results[1:]
+    trust.drivers = computed["drivers"]
+    made = collect_figures(data, jobs, results)
+    context = ReportContext(data=data, figures=made, end_year=computed["end_year"],
+                            comparison=computed["comparison"], events=computed["events"], costs=computed["costs"],
+                            sentences=computed["sentences"], trust=trust)
+    write_tables(context, out)
+    (out / "report.html").write_text(render_html(context), encoding="utf-8")
+    (out / "report.md").write_text(render_markdown(context), encoding="utf-8")
+    computed["effects"].to_csv(out / "summary_effects.csv", index=False)
+    log.info("report built in %s (%d figures)", out, len(made))
+
+
+def write_tables(ctx, out: Path) -> None:
+    """``summary.csv``, ``comparisons.csv``, ``costs.csv`` and ``runs.csv`` beside the pages."""
+    from sim.report.tables import METRICS
+
+    end = ctx.end_year.copy()
+    if not end.empty:
+        end.insert(2, "label", end["metric"].map(lambda m: METRICS[m].label))
+        end.insert(3, "unit", end["metric"].map(lambda m: METRICS[m].unit))
+    end.rename(columns={"group": "scenario"}).to_csv(out / "summary.csv", index=False)
+    ctx.comparison.rename(columns={"group": "scenario"}).to_csv(out / "comparisons.csv", index=False)
+    ctx.costs.rename(columns={"group": "scenario"}).to_csv(out / "costs.csv", index=False)
+    seeds = ctx.data.provenance.get("seeds")
+    if seeds is not None:
+        seeds.to_csv(out / "runs.csv", index=False)
+
+
+def build_report(results: str | Path, out: str | Path | None = None, **options) -> Path:
     """``build_report(results)`` -> the report folder (default ``<results>/report``).
 
-    Reads the results folder, writes PNG and SVG figures under ``figures/``, ``report.html`` (one
-    self-contained file: figures embedded, opens offline) and ``report.md``. A partial folder is
-    reported on as far as it goes, with the missing and failed runs listed at the top.
+    Reads the results folder, writes PNG figures under ``figures/`` (SVG too with ``svg=True``),
+    ``report.html`` (one self-contained file: figures embedded, opens offline), ``report.md`` and
+    the CSV tables. A partial folder is reported on as far as it goes, with the missing and failed
+    runs listed at the top. ``options`` go to :func:`write_report`.
 
     Folders written by ``sim validate`` and ``sim sensitivity`` get a report of their figures and
-    statistics (:mod:`sim.report.analysis`); robustness experiments a report of which effects keep
-    their sign across conditions (:mod:`sim.report.robustness`).
+    statistics (:mod:`sim.report.analysis`).
 
     Raises:
         ResultsError: when ``results`` is not a results folder or holds no complete run.
@@ -65,6 +134,6 @@ def build_report(results: str | Path, out: str | Path | None = None) -> Path:
 
     if is_analysis_folder(results):
         return build_analysis_report(results, out)
-    if is_robustness_folder(results):
-        return build_robustness_report(results, out)
-    return write_report(load_report_data(results), out)
+    if is_robustness_folder(results):  # which effects keep their sign across conditions
+        return build_robustness_report(results, out, svg=bool(options.get("svg", False)))
+    return write_report(load_report_data(results), out, **options)

@@ -26,10 +26,6 @@ GLANCE_METRICS: tuple[str, ...] = ("gini", "gdp_real_cny_bn", "research_output",
 """Columns of the at-a-glance table (level and, where there is a reference, the relative difference)."""
 
 
-SEED_ROWS_MAX = 2000
-"""At most this many runs are listed in the runs-and-seeds appendix."""
-
-
 @dataclass(frozen=True)
 class ExtraSection:
     """A section added to the report from outside this package's fixed list (e.g. robustness).
@@ -170,9 +166,21 @@ def methods_paragraphs(ctx: ReportContext) -> list[str]:
         "research output is counted in SCI-paper equivalents per year; inequality indices are computed over "
         "provincial GDP per capita, weighted by population.",
     ]
+    if ctx.data.has_draws:
+        paragraphs.append(
+            "Parameter uncertainty: every scenario ran with the same parameter draws from the posterior and the "
+            "same seeds per draw, so the summary's shares count draw-and-seed pairs, and the intervals of the "
+            "tables cover parameter and seed uncertainty together.")
+    else:
+        paragraphs.append(
+            "Uncertainty: the parameters are fixed at their defaults (the posterior medians), so every interval "
+            "and share in this report covers the model's randomness across seeds only, not the uncertainty of "
+            "the parameters (the experiment `strategy_comparison_uncertainty` covers that).")
     if not ctx.comparison.empty:
         m = len(ctx.comparison)
-        floor = smallest_rank_p(int(n.min()), int(n.min()))
+        replicates = int(n.min())
+        floor = smallest_rank_p(replicates, replicates)
+        smallest = float(ctx.comparison["p_value"].min())
         paragraphs += [
             "Comparison with baseline: for every scenario and metric, the difference of end-year means "
             f"(scenario − baseline) with a percentile bootstrap 95 % interval ({BOOTSTRAP_RESAMPLES:,} "
@@ -181,11 +189,20 @@ def methods_paragraphs(ctx: ReportContext) -> list[str]:
             "for small samples without ties).",
             f"Multiple comparisons: the {m} p-values of the comparison table are corrected together with the "
             f"{CORRECTION} method (family-wise error rate 5 %); a difference is marked significant when its "
-            f"Holm-adjusted p-value is below 0.05. With {int(n.min())} replicates per scenario the smallest "
-            f"p-value a rank test can give is {floor:.3g}, so more replicates are needed to detect small "
-            "differences.",
+            f"Holm-adjusted p-value is below 0.05. " + power_sentence(m, replicates, floor, smallest),
         ]
     return paragraphs
+
+
+def power_sentence(tests: int, replicates: int, floor: float, smallest: float) -> str:
+    """What the replicates allow, in one consistent sentence."""
+    if floor * tests >= 0.05:
+        return (f"With {replicates} replicates per scenario the smallest p-value a rank test can give is "
+                f"{floor:.3g}, which times {tests} tests is above 0.05: no difference can pass the correction, "
+                f"and at least {replicates_needed(tests)} replicates per scenario are needed to detect one.")
+    return (f"With {replicates} replicates per scenario the smallest p-value a rank test can give is {floor:.3g} "
+            f"(the smallest here is {smallest:.3g}), so a difference on which the runs separate clearly passes "
+            "the correction; a small difference may still go undetected (read the bootstrap intervals).")
 
 
 def provenance_rows(ctx: ReportContext) -> list[tuple[str, str | list[str]]]:
@@ -241,13 +258,6 @@ def completeness_messages(ctx: ReportContext) -> list[tuple[str, str]]:
     return out
 
 
-def seeds_shown(ctx: ReportContext) -> pd.DataFrame:
-    seeds = ctx.data.provenance.get("seeds")
-    if seeds is None or seeds.empty:
-        return pd.DataFrame()
-    return seeds.head(SEED_ROWS_MAX)
-
-
 def figure_sections(ctx: ReportContext) -> list[tuple[str, str, list[FigureFile]]]:
     out = []
     for key, heading in SECTIONS.items():
@@ -275,3 +285,68 @@ def power_note(tests: int, replicates: int) -> str:
             f"{smallest_rank_p(replicates, replicates):.3g}, times {tests} is above 0.05). Run at least "
             f"{needed} replicates per scenario to be able to detect a difference; meanwhile read the bootstrap "
             "intervals.")
+
+
+SCORECARD_HEADER = ["target", "value", "rule", "result", "note"]
+"""Columns of the scorecard table."""
+
+
+def _short_hash(value: str | None) -> str:
+    return (value or "unknown").removeprefix("sha256:")[:12]
+
+
+def trust_paragraphs(ctx: ReportContext) -> list[str]:
+    """What the trust section says before its tables (plain text with `code` marks)."""
+    trust = ctx.trust
+    if trust is None:
+        return ["No trust section: the scorecard was not asked for."]
+    out = []
+    card = trust.scorecard
+    if card is None:
+        out.append(trust.problem)
+    else:
+        targets = card.get("targets", [])
+        passed = sum(bool(t.get("passed")) for t in targets)
+        out.append(
+            f"Validation scorecard of `sim validate`: {passed} of {len(targets)} targets pass. It tests the model "
+            "against what was observed (out of sample 2016-2020 with parameters estimated on 2012-2016 only, the "
+            "Gini path 2012-2022, the Hefei case against a synthetic control); docs/validation.md says what each "
+            "target means and why the failing ones fail. A failing target is a reason to read the effects above "
+            "as the model's, not as forecasts.")
+        out.append(f"Scorecard {trust.source}.")
+        if card.get("note"):
+            out.append(str(card["note"]))
+    if trust.same_code is True:
+        out.append(f"Code: the scorecard and these results come from the same code (hash "
+                   f"`{_short_hash(trust.code_hash)}`).")
+    elif trust.same_code is False:
+        out.append(f"Code: the scorecard is of the current code (hash `{_short_hash(trust.code_hash)}`), but these "
+                   f"results were made with other code (hash `{_short_hash(trust.results_code_hash)}`): rerun the "
+                   "batch, or read the scorecard with caution.")
+    return out
+
+
+def scorecard_rows(ctx: ReportContext) -> list[list[str]]:
+    """One row per target: name, value, rule, pass/FAIL, note."""
+    card = ctx.trust.scorecard if ctx.trust is not None else None
+    if not card:
+        return []
+    return [[str(t["name"]), f"{float(t['value']):.4g}".replace("-", "−"), str(t["rule"]),
+             "pass" if t["passed"] else "FAIL", str(t.get("note") or "")] for t in card.get("targets", [])]
+
+
+def driver_paragraphs(ctx: ReportContext) -> list[str]:
+    """The parameters that drive each comparison, in words (or why that cannot be said)."""
+    from sim.report.trust import driver_sentences
+
+    trust = ctx.trust
+    if not ctx.data.has_draws:
+        return ["Which parameters drive each comparison cannot be said from these results: they have no "
+                "parameter draws (seeds only). The experiment `experiments/strategy_comparison_uncertainty.toml` "
+                "runs every scenario over posterior draws, and its report names the drivers."]
+    sentences = driver_sentences(trust.drivers if trust is not None else pd.DataFrame())
+    if not sentences:
+        return ["No comparison has enough draws (three or more) with an effect that varies to rank parameters."]
+    return ["What drives each comparison: the Spearman rank correlation ρ, over the parameter draws, between a "
+            "scenario's effect (end-year relative difference from baseline, mean over the seeds of a draw) and "
+            "each drawn parameter. The parameters with |ρ| ≥ 0.3 among the three largest are named.", *sentences]

@@ -1,4 +1,4 @@
-"""Every figure of a report, in report order, drawn by :func:`make_figures`.
+"""Every figure of a report, in report order, drawn by :func:`make_figures` (in parallel processes).
 
 The figure makers live in one module per family: :mod:`~sim.report.figures_time` (national
 metrics over time and the trade-off), :mod:`~sim.report.figures_maps` (tile-grid maps) and
@@ -6,21 +6,29 @@ metrics over time and the trade-off), :mod:`~sim.report.figures_maps` (tile-grid
 :mod:`~sim.report.figures_common`. All draw with matplotlib's object-oriented API (no pyplot, no
 global backend) under :data:`sim.plotting.FIGURE_STYLE`; colours come from :mod:`sim.plotting`
 (scenarios Okabe-Ito, strategies as in the dashboard).
+
+:func:`figure_jobs` splits the work into one job per figure file (each map and each bump chart on
+its own); :func:`run_jobs` runs them, with any extra job such as the scorecard, in forked worker
+processes (each job's figures drawn once, in one process) and returns the results in job order.
 """
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 
 from sim.plotting import FIGURE_STYLE
-from sim.report.figures_common import FigureFile
-from sim.report.figures_maps import figure_maps
-from sim.report.figures_provinces import figure_adoption, figure_rankings
+from sim.report.figures_common import SAVE_OPTIONS, FigureFile
+from sim.report.figures_maps import MAP_KINDS, figure_map, figure_maps
+from sim.report.figures_provinces import figure_adoption, figure_rankings, ranking_groups
 from sim.report.figures_time import (
     figure_gdp,
     figure_gini,
@@ -42,14 +50,103 @@ FIGURES: tuple[Callable[[ReportData, Path], list[FigureFile]], ...] = (
 """Every figure maker, in report order."""
 
 
-def make_figures(data: ReportData, folder: Path) -> list[FigureFile]:
-    """Draw every figure of ``data`` into ``folder``; a figure that fails is noted, not fatal."""
-    made: list[FigureFile] = []
-    with mpl.rc_context(FIGURE_STYLE):
-        for maker in FIGURES:
+Job = Callable[[], Any]
+
+
+def figure_jobs(data: ReportData, folder: Path) -> list[tuple[str, Job]]:
+    """(name, job) pairs in report order: one per figure maker of :data:`FIGURES`, the maps and the
+    rankings split into one job per file. A job returns its list of :class:`FigureFile`."""
+    jobs: list[tuple[str, Job]] = []
+    for maker in FIGURES:
+        if maker is figure_maps:
+            jobs += [(f"maps ({stem})", partial(figure_map, data, folder, stem)) for _, _, stem, _ in MAP_KINDS]
+        elif maker is figure_rankings:
+            jobs += [(f"rankings ({g})", partial(figure_rankings, data, folder, only=[g]))
+                     for g in ranking_groups(data)]
+        else:
+            jobs.append((maker.__name__.removeprefix("figure_"), partial(maker, data, folder)))
+    return jobs
+
+
+_JOBS: list[tuple[str, Job]] = []
+"""The jobs of the current :func:`run_jobs` call, inherited by its forked workers."""
+
+
+def _run(index: int) -> tuple[Any, list[str], str | None]:
+    """Run job ``index`` (in a worker, or in-process): (result, notes it added, error text or None)."""
+    name, job = _JOBS[index]
+    data = getattr(job, "args", (None,))[0]
+    notes = getattr(data, "notes", None)
+    before = len(notes) if notes is not None else 0
+    try:
+        with mpl.rc_context(FIGURE_STYLE):
+            result = job()
+    except Exception as exc:  # one broken figure must not lose the rest of the report
+        log.warning("%s failed: %s", name, exc, exc_info=True)
+        return None, [], f"{type(exc).__name__}: {exc}"
+    return result, (list(notes[before:]) if notes is not None else []), None
+
+
+def default_workers() -> int:
+    """Worker processes for the figures: the CPUs this process may use, at most 4."""
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def run_jobs(jobs: list[tuple[str, Job]], workers: int | None = None,
+             meanwhile: Callable[[], Any] | None = None) -> tuple[list[tuple[Any, list[str], str | None]], Any]:
+    """Run ``jobs`` in forked worker processes (in this process when ``workers`` is 1 or fork is not
+    available); calls ``meanwhile()`` in this process while they run.
+
+    Returns:
+        one (result, notes added, error or None) per job, in job order; and what ``meanwhile`` returned.
+    """
+    global _JOBS
+    workers = default_workers() if workers is None else max(1, workers)
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    _JOBS = list(jobs)
+    try:
+        if workers == 1 or len(jobs) < 2 or not forkable:
+            extra = meanwhile() if meanwhile is not None else None
+            return [_run(i) for i in range(len(jobs))], extra
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
+            futures = [pool.submit(_run, i) for i in range(len(jobs))]
             try:
-                made.extend(maker(data, folder))
-            except Exception as exc:  # one broken figure must not lose the rest of the report
-                log.warning("figure %s failed: %s", maker.__name__, exc, exc_info=True)
-                data.notes.append(f"Figure {maker.__name__.removeprefix('figure_')} could not be drawn: {exc}")
+                extra = meanwhile() if meanwhile is not None else None
+                results = [f.result() for f in futures]
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                for process in list(getattr(pool, "_processes", {}).values()):
+                    process.terminate()
+                raise
+        return results, extra
+    finally:
+        _JOBS = []
+
+
+def make_figures(data: ReportData, folder: Path, *, svg: bool = False, workers: int | None = 1) -> list[FigureFile]:
+    """Draw every figure of ``data`` into ``folder`` (PNG; SVG too with ``svg``); a figure that fails is
+    noted in ``data.notes``, not fatal."""
+    SAVE_OPTIONS["svg"] = svg
+    jobs = figure_jobs(data, folder)
+    results, _ = run_jobs(jobs, workers)
+    return collect_figures(data, jobs, results)
+
+
+def collect_figures(data: ReportData, jobs: list[tuple[str, Job]],
+                    results: list[tuple[Any, list[str], str | None]]) -> list[FigureFile]:
+    """The figures of ``results`` in job order; notes and failures added to ``data.notes`` (once each)."""
+    made: list[FigureFile] = []
+    for (name, _), (files, notes, error) in zip(jobs, results, strict=True):
+        for note in notes:
+            if note not in data.notes:
+                data.notes.append(note)
+        if error is not None:
+            data.notes.append(f"Figure {name} could not be drawn: {error}")
+        made.extend(files or [])
     return made

@@ -38,7 +38,7 @@ class FigureFile:
         section: the report section it belongs to.
         title: a one-line title.
         caption: how to read it.
-        png, svg: the files.
+        png, svg: the files (``svg`` is None unless SVG was asked for).
     """
 
     name: str
@@ -46,7 +46,7 @@ class FigureFile:
     title: str
     caption: str
     png: Path
-    svg: Path
+    svg: Path | None = None
 
 
 SECTIONS: dict[str, str] = {
@@ -65,12 +65,22 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
-def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, Path]:
+SAVE_OPTIONS: dict[str, bool] = {"svg": False}
+"""How :func:`save_figure` saves: ``svg`` True writes an SVG beside each PNG (``sim report --svg``)."""
+
+
+def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, Path | None]:
+    """Write ``fig`` as ``<name>.png`` (and ``<name>.svg`` when :data:`SAVE_OPTIONS` asks); returns the paths.
+
+    Each figure is drawn once per file at its own size: constrained layout keeps every artist that
+    takes part in the layout inside the figure, so no tight bounding box (a second drawing) is needed.
+    """
     png = folder / f"{name}.png"
-    svg = folder / f"{name}.svg"
-    fig.draw_without_rendering()  # a first layout pass places the titles; the save then lays out around them
-    fig.savefig(png, dpi=DPI, bbox_inches="tight", facecolor="white")
-    fig.savefig(svg, bbox_inches="tight", facecolor="white", metadata={"Date": None})
+    fig.savefig(png, dpi=DPI, facecolor="white")
+    svg = None
+    if SAVE_OPTIONS["svg"]:
+        svg = folder / f"{name}.svg"
+        fig.savefig(svg, facecolor="white", metadata={"Date": None})
     return png, svg
 
 

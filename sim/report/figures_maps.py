@@ -71,8 +71,14 @@ def _tile_maps(data: ReportData, folder: Path, name: str, values: pd.DataFrame, 
     ncols = min(len(groups), 3)
     nrows = int(np.ceil(len(groups) / ncols))
     rows, cols = int(y.max()) + 1, int(x.max()) + 1
-    fig = Figure(figsize=(3.3 * ncols + 0.3, 3.3 * nrows * rows / cols + 1.5), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False)
+    width = 3.3 * ncols + 0.3
+    key_columns = 8 if width >= 9 else 5 if width >= 6 else 3
+    key_lines = int(np.ceil(len(provinces) / key_columns))
+    key_height = 0.16 * key_lines + 0.2
+    panel_height = 3.3 * rows / cols + 0.35
+    fig = Figure(figsize=(width, panel_height * nrows + 1.3 + key_height), layout="constrained")
+    grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[panel_height] * nrows + [key_height])
+    axes = np.array([[fig.add_subplot(grid[r, c]) for c in range(ncols)] for r in range(nrows)])
     largest = max(abs(vmin), abs(vmax))
     decimals = 0 if largest >= 20 else 1 if largest >= 2 else 2
     codes = [province_code(p) for p in provinces]
@@ -80,15 +86,18 @@ def _tile_maps(data: ReportData, folder: Path, name: str, values: pd.DataFrame, 
         ax = axes[i // ncols][i % ncols]
         shown = np.array([values.at[group, p] if p in values.columns else np.nan for p in provinces], dtype=float)
         faces = [cmap(norm(v)) if np.isfinite(v) else MISSING for v in shown]
-        details = [f"{v:+.{decimals}f}".replace("-", "−") if np.isfinite(v) else "" for v in shown]
+        details = [_signed(v, decimals) for v in shown]
         # tile centres at (col + 0.5, row + 0.5): the grid spans [0, cols] x [0, rows]
         draw_tiles(ax, x + 0.5, y + 0.5, faces, labels=codes, details=details, size=0.92, label_size=7.0,
                    detail_size=5.6)
         ax.set_xlim(-0.05, cols + 0.05)
         ax.set_ylim(rows + 0.05, -0.05)
+        ax.xaxis.set_visible(False)  # no ticks to lay out (the axes are off): a much faster layout
+        ax.yaxis.set_visible(False)
         panel_title(ax, group, data.colours[group], 3.3)
     for j in range(len(groups), nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
+    _province_key(fig.add_subplot(grid[nrows, :]), provinces, key_columns)
     mappable = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar = fig.colorbar(mappable, ax=axes.ravel().tolist(), orientation="horizontal", shrink=0.5, aspect=35,
                        pad=0.02, location="bottom")
@@ -98,41 +107,85 @@ def _tile_maps(data: ReportData, folder: Path, name: str, values: pd.DataFrame, 
     return FigureFile(name, "maps", title, caption, png, svg)
 
 
+def _signed(value: float, decimals: int) -> str:
+    """``+12``, ``−3``, ``0`` (a value that rounds to zero has no sign); "" for a missing value."""
+    if not np.isfinite(value):
+        return ""
+    text = f"{value:+.{decimals}f}"
+    if float(text) == 0:
+        return f"{0:.{decimals}f}"
+    return text.replace("-", "−")
+
+
+def _province_key(ax, provinces: list[str], columns: int) -> None:
+    """The key of the tile labels under the maps: two-letter code and full name, in columns, by code."""
+    ax.set_axis_off()
+    ax.xaxis.set_visible(False)
+    ax.yaxis.set_visible(False)
+    pairs = sorted((province_code(p), p) for p in provinces)
+    lines = int(np.ceil(len(pairs) / columns))
+    for k, (code, name) in enumerate(pairs):
+        column, line = divmod(k, lines)
+        ax.text((column + 0.05) / columns, 1.0 - (line + 0.5) / lines, f"{code}  {name}", transform=ax.transAxes,
+                ha="left", va="center", fontsize=6.8, color="#333333", in_layout=False,
+                fontweight="normal")
+    ax.text(0.0, 1.0, "Province codes", transform=ax.transAxes, ha="left", va="bottom", fontsize=7.5,
+            fontweight="bold", color="#333333")
+
+
 TILE_NOTE = ("Tile-grid map of China's 31 provinces: each tile is one province, placed roughly where it lies, "
-             "with its two-letter code (ISO 3166-2:CN). ")
+             "with its two-letter code (ISO 3166-2:CN; the key under the maps gives the full names). ")
 
 
-def figure_maps(data: ReportData, folder: Path) -> list[FigureFile]:
-    """Tile-grid maps: change in GDP per capita and research output, and each scenario against baseline."""
+MAP_KINDS: tuple[tuple[str, str, str, bool], ...] = (
+    ("gdp_per_capita_cny", "GDP per capita", "map_gdp_per_capita", False),
+    ("gdp_per_capita_cny", "GDP per capita", "map_gdp_per_capita_vs_baseline", True),
+    ("research_output", "research output", "map_research_output", False),
+    ("research_output", "research output", "map_research_output_vs_baseline", True),
+)
+"""The map figures: (province column, what it is, file stem, against baseline)."""
+
+
+def _map_province(data: ReportData) -> pd.DataFrame:
+    """The province rows of the groups on China's map (a note names the groups that are not)."""
     province = data.province
     if province.empty:
-        return []
+        return province
     grid = set(grid_provinces())
     names = province.drop_duplicates(["group", "province"])
     on_map = set(names.loc[names["province"].isin(grid), "group"].unique())
     off_map = [g for g in data.groups if g in set(names["group"].unique()) and g not in on_map]
-    if off_map:
-        data.notes.append(f"Not on the maps (synthetic regions, not China's provinces): {', '.join(off_map)}.")
-    if not on_map:
+    note = f"Not on the maps (synthetic regions, not China's provinces): {', '.join(off_map)}."
+    if off_map and note not in data.notes:
+        data.notes.append(note)
+    return province[province["group"].isin(on_map)]
+
+
+def figure_map(data: ReportData, folder: Path, stem: str) -> list[FigureFile]:
+    """One tile-map figure of :data:`MAP_KINDS` (by its file stem)."""
+    column, what, _, against = next(kind for kind in MAP_KINDS if kind[2] == stem)
+    province = _map_province(data)
+    if province.empty or column not in province:
         return []
-    province = province[province["group"].isin(on_map)]
     years = sorted(province["year"].unique())
     span = f"{years[0]}-{years[-1]}"
-    made = []
-    for column, what, stem in (("gdp_per_capita_cny", "GDP per capita", "gdp_per_capita"),
-                               ("research_output", "research output", "research_output")):
-        if column not in province:
-            continue
-        made.append(_tile_maps(
-            data, folder, f"map_{stem}", _province_change(province, column),
+    if not against:
+        made = _tile_maps(
+            data, folder, stem, _province_change(province, column),
             f"Change in {what}, {span}, by province", f"Change in {what}, {years[0]} to {years[-1]} (%)",
             TILE_NOTE + f"Colour and number: the change in {what} from {years[0]} to {years[-1]} in %, the mean "
-            "across replicates; one panel per scenario, one colour scale for all panels.", centre_zero=False))
-        made.append(_tile_maps(
-            data, folder, f"map_{stem}_vs_baseline", _province_vs_reference(data, province, column),
+            "across replicates; one panel per scenario, one colour scale for all panels.", centre_zero=False)
+    else:
+        made = _tile_maps(
+            data, folder, stem, _province_vs_reference(data, province, column),
             f"{what[0].upper() + what[1:]} in {years[-1]} against baseline, by province",
             f"{what[0].upper() + what[1:]} in {years[-1]}: difference from baseline (% of baseline)",
             TILE_NOTE + f"Colour and number: how much higher (orange) or lower (purple) {what} is in {years[-1]} "
             "than in the baseline scenario, in % of baseline (ratio of the means across replicates); one panel "
-            "per scenario.", centre_zero=True))
-    return [m for m in made if m is not None]
+            "per scenario.", centre_zero=True)
+    return [made] if made is not None else []
+
+
+def figure_maps(data: ReportData, folder: Path) -> list[FigureFile]:
+    """Tile-grid maps: change in GDP per capita and research output, and each scenario against baseline."""
+    return [f for _, _, stem, _ in MAP_KINDS for f in figure_map(data, folder, stem)]

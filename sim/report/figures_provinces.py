@@ -43,20 +43,31 @@ def research_ranks(province: pd.DataFrame) -> pd.DataFrame:
     return means.rank(axis=1, ascending=False, method="first")
 
 
-def figure_rankings(data: ReportData, folder: Path, top: int = 20) -> list[FigureFile]:
-    """One bump chart per scenario: the research-output ranking of the top provinces over time."""
+def ranking_groups(data: ReportData) -> list[str]:
+    """The groups that get a bump chart (at most :data:`RANKING_LIMIT`; a note says when some do not)."""
+    if data.province.empty or "research_output" not in data.province:
+        return []
+    present = set(data.province["group"].unique())
+    groups = [g for g in data.groups if g in present]
+    if len(groups) > RANKING_LIMIT:
+        note = (f"Ranking charts are drawn for the first {RANKING_LIMIT} of {len(groups)} scenarios "
+                "only (one chart each).")
+        if note not in data.notes:
+            data.notes.append(note)
+        groups = groups[:RANKING_LIMIT]
+    return groups
+
+
+def figure_rankings(data: ReportData, folder: Path, top: int = 20, only: list[str] | None = None) -> list[FigureFile]:
+    """One bump chart per scenario (or per group of ``only``): the research-output ranking of the top
+    provinces over time."""
     province = data.province
     if province.empty or "research_output" not in province:
         return []
     capitals = province.drop_duplicates("province").set_index("province")["capital"].astype(str)
     coastal = province.drop_duplicates("province").set_index("province")["coastal"].astype(bool)
     made = []
-    present = set(province["group"].unique())
-    groups = [g for g in data.groups if g in present]
-    if len(groups) > RANKING_LIMIT:
-        data.notes.append(f"Ranking charts are drawn for the first {RANKING_LIMIT} of {len(groups)} scenarios "
-                          "only (one chart each).")
-        groups = groups[:RANKING_LIMIT]
+    groups = ranking_groups(data) if only is None else only
     for group in groups:
         runs = province[province["group"] == group]
         ranks = research_ranks(runs)

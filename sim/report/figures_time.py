@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
@@ -28,7 +29,7 @@ from sim.report.figures_common import (
     year_axis,
     yearly_band,
 )
-from sim.report.statistics import LEVEL, mean_interval
+from sim.report.statistics import LEVEL
 from sim.report.tables import METRICS, end_values
 
 if TYPE_CHECKING:
@@ -199,40 +200,125 @@ def figure_interior_share(data: ReportData, folder: Path) -> list[FigureFile]:
 # the trade-off
 
 
+def _relative_points(data: ReportData, end: pd.DataFrame, column: str) -> dict[str, tuple[float, float, float]]:
+    """Group -> (difference of end-year means from baseline in % of baseline, interval low, high)."""
+    from sim.report.statistics import bootstrap_difference
+
+    out = {}
+    for group in data.groups:
+        reference = data.reference.get(group)
+        if reference is None:
+            continue
+        own = end.loc[end["group"] == group, column].to_numpy(float)
+        ref = end.loc[end["group"] == reference, column].to_numpy(float)
+        if own.size == 0 or ref.size == 0:
+            continue
+        base = float(np.nanmean(ref))
+        if group == reference:
+            out[group] = (0.0, np.nan, np.nan)
+            continue
+        diff = bootstrap_difference(own, ref)
+        out[group] = (100 * diff.estimate / base, 100 * diff.low / base, 100 * diff.high / base)
+    return out
+
+
+def _baseline_spread(end: pd.DataFrame, reference: str, column: str) -> tuple[float, float]:
+    """The 2.5th and 97.5th percentiles of the reference's own runs, in % of its mean (seed noise)."""
+    values = end.loc[end["group"] == reference, column].to_numpy(float)
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return (0.0, 0.0)
+    low, high = np.percentile(100 * (values / values.mean() - 1.0), [2.5, 97.5])
+    return float(low), float(high)
+
+
+def _place_labels(ax, points: list[tuple[float, float, str, str]], fontsize: float = 8.0) -> None:
+    """Label each point next to it, choosing for each the first of eight positions that does not overlap a
+    label or point already placed (estimated in points; the axes limits must be final)."""
+    fig = ax.figure
+    fig.canvas.draw_idle()
+    to_pt = ax.transData + fig.dpi_scale_trans.inverted()  # data -> inches
+    placed: list[tuple[float, float, float, float]] = []
+    marks = [(to_pt.transform((x, y)) * 72.0) for x, y, _, _ in points]
+    placed += [(px[0] - 4, px[1] - 4, px[0] + 4, px[1] + 4) for px in marks]
+    offsets = [(7, 5), (7, -11), (-7, 5), (-7, -11), (0, 9), (0, -15), (12, -3), (-12, -3)]
+    for (x, y, text, _), mark in zip(points, marks, strict=True):
+        width = len(text) * 0.56 * fontsize
+        height = fontsize * 1.2
+        chosen = offsets[0]
+        for dx, dy in offsets:
+            left = mark[0] + dx - (width if dx < 0 else width / 2 if dx == 0 else 0)
+            box = (left, mark[1] + dy, left + width, mark[1] + dy + height)
+            if not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                chosen = (dx, dy)
+                placed.append(box)
+                break
+        else:
+            dx, dy = chosen
+            left = mark[0] + dx
+            placed.append((left, mark[1] + dy, left + width, mark[1] + dy + height))
+        dx, dy = chosen
+        ha = "left" if dx > 0 else "right" if dx < 0 else "center"
+        ax.annotate(text, (x, y), xytext=(dx, dy + height / 2 - 2), textcoords="offset points", ha=ha, va="center",
+                    fontsize=fontsize, color="#1f2328", fontweight="bold")
+
+
 def figure_tradeoff(data: ReportData, folder: Path) -> list[FigureFile]:
-    """End-year Gini against national GDP and against research output, one point per scenario."""
+    """Each scenario's end-year change in the Gini against its change in real GDP and in research output,
+    in % of baseline, one labelled point per scenario, baseline's own spread drawn around the origin."""
     end = end_values(data.national)
-    pairs = [("gdp_real_cny_bn", "Real GDP (CNY trillion of the start year, chained)"),
-             ("research_output", "Research output (thousand SCI papers per year)")]
+    pairs = [("gdp_real_cny_bn", "Real GDP"), ("research_output", "Research output")]
     pairs = [p for p in pairs if p[0] in end]
-    if "gini" not in end or not pairs:
+    references = {r for r in data.reference.values() if r is not None}
+    if "gini" not in end or not pairs or len(references) != 1:
         return []
-    fig = Figure(figsize=(10.0, 4.4 + legend_height(10.0, data.groups)), layout="constrained")
+    (reference,) = references
+    gini = _relative_points(data, end, "gini")
+    fig = Figure(figsize=(10.0, 4.9), layout="constrained")
     axes = fig.subplots(1, len(pairs), squeeze=False)[0]
-    for ax, (column, ylabel) in zip(axes, pairs, strict=True):
-        scale = METRICS[column].scale
+    gx = _baseline_spread(end, reference, "gini")
+    for ax, (column, label) in zip(axes, pairs, strict=True):
+        values = _relative_points(data, end, column)
+        gy = _baseline_spread(end, reference, column)
+        ax.add_patch(mpl.patches.Rectangle((gx[0], gy[0]), gx[1] - gx[0], gy[1] - gy[0], facecolor="#d0d0d0",
+                                           edgecolor="#909090", lw=0.6, alpha=0.6, zorder=1))
+        ax.axhline(0.0, color="#555555", lw=0.8, zorder=1)
+        ax.axvline(0.0, color="#555555", lw=0.8, zorder=1)
+        points = []
+        xs, ys = [0.0, *gx], [0.0, *gy]
         for group in data.groups:
-            runs = end[end["group"] == group]
-            if runs.empty:
+            if group not in values or group not in gini:
                 continue
-            x = mean_interval(runs["gini"].to_numpy(float))
-            y = mean_interval(runs[column].to_numpy(float) * scale)
-            xerr = None if not np.isfinite(x.low) else [[x.estimate - x.low], [x.high - x.estimate]]
-            yerr = None if not np.isfinite(y.low) else [[y.estimate - y.low], [y.high - y.estimate]]
-            ax.errorbar([x.estimate], [y.estimate], xerr=xerr, yerr=yerr, fmt="o", color=data.colours[group],
-                        ms=7, mec="white", mew=0.8, capsize=3, elinewidth=1.4, label=group)
-        ax.set_xlabel("Gini of GDP per capita at the end year (lower is more equal)")
-        ax.set_ylabel(ylabel)
-        ax.margins(x=0.15, y=0.15)
-        ax.annotate("better: up and to the left", xy=(0.02, 0.97), xycoords="axes fraction", ha="left",
+            x, xl, xh = gini[group]
+            y, yl, yh = values[group]
+            xerr = None if not np.isfinite(xl) else [[x - xl], [xh - x]]
+            yerr = None if not np.isfinite(yl) else [[y - yl], [yh - y]]
+            ax.errorbar([x], [y], xerr=xerr, yerr=yerr, fmt="o", color=data.colours[group], ms=7, mec="white",
+                        mew=0.8, capsize=2.5, elinewidth=1.2, zorder=3)
+            points.append((x, y, group, data.colours[group]))
+            xs += [x, xl if np.isfinite(xl) else x, xh if np.isfinite(xh) else x]
+            ys += [y, yl if np.isfinite(yl) else y, yh if np.isfinite(yh) else y]
+        # both axes through zero (the baseline) with a margin; nothing is cut off or blown up
+        xspan = max(max(xs) - min(xs), 1.0)
+        yspan = max(max(ys) - min(ys), 1.0)
+        ax.set_xlim(min(xs) - 0.12 * xspan, max(xs) + 0.22 * xspan)
+        ax.set_ylim(min(ys) - 0.12 * yspan, max(ys) + 0.15 * yspan)
+        ax.set_xlabel("Gini: change from baseline (%; left = more equal)")
+        ax.set_ylabel(f"{label}: change from baseline (%)")
+        ax.set_title(f"Inequality against {label[0].lower() + label[1:]}")
+        ax.annotate("more equal and more output", xy=(0.01, 0.99), xycoords="axes fraction", ha="left",
                     va="top", fontsize=7.5, color="#555555")
+        _place_labels(ax, points)
     years = sorted(end["year"].unique())
     year_text = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
-    fig.suptitle(f"Trade-off at {year_text}: inequality against output")
-    ended = set(end["group"].unique())
-    scenario_legend(fig, data, [g for g in data.groups if g in ended], marker=True)
+    fig.suptitle(f"Trade-off in {year_text}: each scenario against {reference}")
     png, svg = save_figure(fig, folder, "tradeoff")
-    caption = ("One point per scenario at the end year: the mean across replicates of the Gini coefficient "
-               "(horizontal) against national GDP (left) and research output (right); whiskers are 95 % "
-               "confidence intervals of the mean (Student t). Up and to the left is better on both counts.")
+    n = int(end.loc[end["group"] == reference, "run_id"].nunique())
+    caption = (f"One labelled point per scenario in the end year: its change in the Gini coefficient (horizontal) "
+               f"against its change in real GDP (left) and in research output (right), each as the difference of "
+               f"the means across replicates from {reference}, in % of {reference}; whiskers are percentile-bootstrap "
+               f"95 % intervals. Both axes are differences from {reference} and pass through zero ({reference} is "
+               f"the origin). The grey box is {reference}'s own spread, the 2.5th to 97.5th percentile of its "
+               f"{n} runs around their mean: how far seed noise alone moves one run. Up and to the left is better on "
+               "both counts.")
     return [FigureFile("tradeoff", "tradeoff", "Inequality against output at the end year", caption, png, svg)]

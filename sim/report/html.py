@@ -18,10 +18,12 @@ import numpy as np
 from sim.plotting import DPI
 from sim.report.content import (
     COST_HEADER,
+    SCORECARD_HEADER,
     ReportContext,
     completeness_messages,
     cost_caption,
     cost_rows,
+    driver_paragraphs,
     figure_sections,
     glance_rows,
     methods_paragraphs,
@@ -30,7 +32,8 @@ from sim.report.content import (
     provenance_rows,
     report_subtitle,
     report_title,
-    seeds_shown,
+    scorecard_rows,
+    trust_paragraphs,
 )
 from sim.report.figures_common import FigureFile
 from sim.report.statistics import CORRECTION
@@ -82,10 +85,12 @@ def _html_figure(fig: FigureFile, number: int) -> str:
     width, height = struct.unpack(">II", payload[16:24])
     scale = 96 / DPI
     size = f'width="{round(width * scale)}" height="{round(height * scale)}"'
+    files = f'<a href="figures/{_e(fig.png.name)}">PNG</a>'
+    if fig.svg is not None:
+        files += f', <a href="figures/{_e(fig.svg.name)}">SVG</a>'
     return (f'<figure id="fig-{_e(fig.name)}"><img src="data:image/png;base64,{encoded}" alt="{_e(fig.title)}" '
             f'{size} loading="eager"><figcaption><span class="label">Figure {number}. {_e(fig.title)}.</span> '
-            f'{_e(fig.caption)} <span class="files">Files: <a href="figures/{_e(fig.png.name)}">PNG</a>, '
-            f'<a href="figures/{_e(fig.svg.name)}">SVG</a>.</span></figcaption></figure>')
+            f'{_e(fig.caption)} <span class="files">Files: {files}.</span></figcaption></figure>')
 
 
 def _end_year_html(ctx: ReportContext) -> str:
@@ -150,6 +155,37 @@ def _comparison_html(ctx: ReportContext) -> str:
     return note + _html_table(header, rows, caption=caption, row_classes=classes)
 
 
+def _sentence(ctx: ReportContext, text: str) -> str:
+    """A summary sentence with its scenario's colour square and name in bold."""
+    group = next((g for g in sorted(ctx.data.groups, key=len, reverse=True) if text.startswith(g + " ")), None)
+    if group is None:
+        return _e(text)
+    swatch = f'<span class="swatch" style="background:{ctx.data.colours[group]}"></span>'
+    return f"{swatch}<strong>{_e(group)}</strong>{_e(text[len(group):])}"
+
+
+def _trust_html(ctx: ReportContext) -> str:
+    from sim.report.trust import driver_table
+
+    parts = [f"<p>{_code(p)}</p>" for p in trust_paragraphs(ctx)]
+    rows = scorecard_rows(ctx)
+    if rows:
+        body = [[(_e(r[0]), "name"), (_e(r[1]), "num"), (_e(r[2]), "name"),
+                 (f'<span class="{"pass" if r[3] == "pass" else "fail"}">{_e(r[3])}</span>', "name"), (_e(r[4]), "")]
+                for r in rows]
+        parts.append(_html_table(SCORECARD_HEADER, body, table_class="scorecard"))
+    drivers = driver_paragraphs(ctx)
+    parts.append(f"<p>{_code(drivers[0])}</p>")
+    if len(drivers) > 1:
+        parts.append('<ul class="drivers">' + "".join(f"<li>{_e(t)}</li>" for t in drivers[1:]) + "</ul>")
+        table = driver_table(ctx.trust.drivers)
+        if not table.empty:
+            body = [[(_e(v), "num" if c in ("rank", "Spearman ρ", "draws") else "name") for c, v in rec.items()]
+                    for rec in table.astype(str).to_dict("records")]
+            parts.append(_html_table(list(table.columns), body))
+    return "".join(parts)
+
+
 def _costs_html(ctx: ReportContext) -> str:
     if ctx.costs.empty:
         return "<p>No costs: these results have no province table with cost columns, or no reference.</p>"
@@ -179,11 +215,13 @@ def render_html(ctx: ReportContext) -> str:
         toc.append(f'<li><a href="#{anchor}">{_e(heading)}</a>{f"<ol>{sub}</ol>" if sub else ""}</li>')
         body.append(f'<section id="{anchor}"><h2>{_e(heading)}</h2>{content}</section>')
 
-    if ctx.sentences:
-        section("summary", "Summary", "<ul class=\"summary\">" + "".join(f"<li>{_e(t)}</li>" for t in ctx.sentences)
-                + "</ul><p class=\"note\">Generated from the results. Percentages are end-year differences "
-                "from the reference (mean over the paired runs); the counts say in how many paired runs the "
-                "difference goes that way. Costs: see the cost table.</p>")
+    summary = ""
+    if ctx.sentences:  # above the contents: the first thing a reader sees
+        items = "".join(f"<li>{_sentence(ctx, t)}</li>" for t in ctx.sentences)
+        summary = (f'<section id="summary" class="summary"><h2>Summary</h2><ul class="summary">{items}</ul>'
+                   '<p class="note">Generated from the results. Percentages are end-year differences from the '
+                   "reference (mean over the paired runs); the counts say in how many paired runs the difference "
+                   'goes that way. Costs and returns: see the <a href="#costs">cost table</a>.</p></section>')
 
     header, rows = glance_rows(ctx)
     for row in rows:
@@ -195,6 +233,8 @@ def render_html(ctx: ReportContext) -> str:
     callouts = "".join(f'<div class="callout {level}"><p>{_e(text)}</p></div>'
                        for level, text in completeness_messages(ctx))
     section("glance", "At a glance", callouts + _html_table(header, rows, caption=glance_caption))
+
+    section("trust", "How far to trust these results", _trust_html(ctx))
 
     meta = "".join(f"<tr><th>{_e(k)}</th><td>{'<br>'.join(map(_e, v)) if isinstance(v, list) else _e(v)}</td></tr>"
                    for k, v in provenance_rows(ctx))
@@ -227,27 +267,26 @@ def render_html(ctx: ReportContext) -> str:
         section(extra.anchor, extra.heading, extra.html)
     section("methods", "Methods", "".join(f"<p>{_code(p)}</p>" for p in methods_paragraphs(ctx)))
 
-    seeds = seeds_shown(ctx)
-    if seeds.empty:
+    seeds = data.provenance.get("seeds")
+    if seeds is None or seeds.empty:
         runs_html = "<p>No runs table in these results.</p>"
     else:
-        seed_rows = [[(_e(v), "num" if c in ("run_id", "replicate") else "") for c, v in rec.items()]
-                     for rec in seeds.astype(str).to_dict("records")]
-        more = ""
-        total = len(data.provenance["seeds"])
-        if total > len(seeds):
-            more = f"<p>First {len(seeds)} of {total} runs shown.</p>"
-        runs_html = (f"<p>Each run's random stream is <code>numpy.random.SeedSequence(entropy, spawn_key)</code> "
-                     f"with the values below; re-running with them reproduces the run.</p><details><summary>"
-                     f"Show the {len(seeds)} runs</summary>{_html_table(list(seeds.columns), seed_rows)}{more}"
-                     f"</details>")
+        runs_html = (f"<p>The {len(seeds)} runs, each with its scenario, replicate, status and random stream "
+                     f"(<code>numpy.random.SeedSequence(entropy, spawn_key)</code> with the values listed: re-running "
+                     f'with them reproduces the run), are in <a href="runs.csv">runs.csv</a>. The tables of this '
+                     f'report are also beside it: <a href="summary.csv">summary.csv</a> (end-year metrics per '
+                     f'scenario with intervals), <a href="comparisons.csv">comparisons.csv</a> (each scenario against '
+                     f'baseline), <a href="costs.csv">costs.csv</a> and <a href="summary_effects.csv">'
+                     f"summary_effects.csv</a> (the summary's effects).</p>")
     section("runs", "Runs and seeds", runs_html)
 
     footer = (f"Built by <code>sim report</code> (sim {_e(data.provenance['report_version'])}) on "
-              f"{_e(data.provenance['report_built'])}. Figures are also in <code>figures/</code> as PNG and SVG; "
+              f"{_e(data.provenance['report_built'])}. Figures are also in <code>figures/</code> (PNG; SVG with "
+              "<code>--svg</code>); "
               f"<code>report.md</code> holds the same content in Markdown.")
     page = Template(_template("report.html")).substitute(
         title=_e(report_title(ctx)), subtitle=_e(report_subtitle(ctx)), css=_template("report.css"),
+        summary=summary,
         toc=f'<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>{"".join(toc)}</ol></nav>',
         body="\n".join(body), footer=footer, version=_e(data.provenance["report_version"]))
     return page

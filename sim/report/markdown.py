@@ -9,10 +9,12 @@ from typing import Any
 
 from sim.report.content import (
     COST_HEADER,
+    SCORECARD_HEADER,
     ReportContext,
     completeness_messages,
     cost_caption,
     cost_rows,
+    driver_paragraphs,
     figure_sections,
     glance_rows,
     methods_paragraphs,
@@ -21,7 +23,8 @@ from sim.report.content import (
     provenance_rows,
     report_subtitle,
     report_title,
-    seeds_shown,
+    scorecard_rows,
+    trust_paragraphs,
 )
 from sim.report.statistics import CORRECTION
 from sim.report.tables import format_comparison, format_end_year
@@ -58,6 +61,20 @@ def render_markdown(ctx: ReportContext) -> str:
         out += [f"> **{'Warning' if level == 'warning' else 'Note'}:** {text}", ""]
     header, rows = glance_rows(ctx)
     out += [_md_table(header, [[c for c, _ in row] for row in rows]), ""]
+    out += ["## How far to trust these results", ""]
+    for paragraph in trust_paragraphs(ctx):
+        out += [paragraph, ""]
+    rows = scorecard_rows(ctx)
+    if rows:
+        out += [_md_table(SCORECARD_HEADER, rows), ""]
+    drivers = driver_paragraphs(ctx)
+    out += [drivers[0], "", *[f"* {t}" for t in drivers[1:]], ""]
+    if len(drivers) > 1:
+        from sim.report.trust import driver_table
+
+        table = driver_table(ctx.trust.drivers)
+        if not table.empty:
+            out += [_md_table(list(table.columns), table.astype(str).to_numpy().tolist()), ""]
     out += ["## About these results", "", _md_table(["", ""], [[f"**{k}**", "; ".join(v) if isinstance(v, list) else v]
                                                          for k, v in provenance_rows(ctx)]), ""]
     number = 0
@@ -65,8 +82,8 @@ def render_markdown(ctx: ReportContext) -> str:
         out += [f"## {heading}", ""]
         for fig in figs:
             number += 1
-            out += [f"![{fig.title}](figures/{fig.png.name})", "",
-                    f"*Figure {number}. {fig.title}.* {fig.caption} ([SVG](figures/{fig.svg.name}))", ""]
+            svg = f" ([SVG](figures/{fig.svg.name}))" if fig.svg is not None else ""
+            out += [f"![{fig.title}](figures/{fig.png.name})", "", f"*Figure {number}. {fig.title}.* {fig.caption}{svg}", ""]
         if not figs and key == "adoption":
             out += ["No scenario in these results lets provinces switch strategy (`[imitation] enabled = true`), "
                     "so there is no adoption figure.", ""]
@@ -112,12 +129,14 @@ def render_markdown(ctx: ReportContext) -> str:
     for paragraph in methods_paragraphs(ctx):
         out += [paragraph, ""]
     out += ["## Runs and seeds", ""]
-    seeds = seeds_shown(ctx)
-    if seeds.empty:
+    seeds = data.provenance.get("seeds")
+    if seeds is None or seeds.empty:
         out += ["No runs table in these results.", ""]
     else:
-        out += ["Each run's random stream is `numpy.random.SeedSequence(entropy, spawn_key)` with these values.", ""]
-        out += [_md_table(list(seeds.columns), seeds.astype(str).to_numpy().tolist()), ""]
+        out += [f"The {len(seeds)} runs with their seeds (`numpy.random.SeedSequence(entropy, spawn_key)`) are in "
+                "[runs.csv](runs.csv); the report's tables are in [summary.csv](summary.csv), "
+                "[comparisons.csv](comparisons.csv), [costs.csv](costs.csv) and "
+                "[summary_effects.csv](summary_effects.csv).", ""]
     out += ["---", f"Built by `sim report` (sim {data.provenance['report_version']}) on "
             f"{data.provenance['report_built']}.", ""]
     return "\n".join(out)
