@@ -51,6 +51,13 @@ def main(args: argparse.Namespace) -> int:
         figures = sorted((out / "figures").glob("*.png"))
         print(f"Report written to {out}/: report.html, report.md and {len(figures)} figure(s)")
         return 0
+    from sim.report.robustness import build_robustness_report, is_robustness_folder
+
+    if is_robustness_folder(args.results):
+        out = build_robustness_report(args.results, args.out, svg=args.svg)
+        print(f"Report written to {out}/: report.html, report.md, robustness.csv and robustness_verdicts.csv "
+              "(which strategy effects keep their sign across conditions)")
+        return 0
     try:
         data = load_report_data(args.results)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:  # a manifest or table not as written

@@ -21,6 +21,7 @@ __all__ = [
     "ExecutorConfig",
     "Experiment",
     "RecordConfig",
+    "RobustnessConfig",
     "SensitivityConfig",
     "validate_experiment",
 ]
@@ -82,6 +83,26 @@ class UncertaintyConfig(_Section):
     """Which shipped posterior (``sim.data.load_posterior``)."""
 
 
+class RobustnessConfig(_Section):
+    """``[robustness]``: run each strategy, its placebo and the baseline under varied conditions.
+
+    The experiment's scenarios must include ``baseline``, every strategy named here and its
+    ``<strategy>_placebo``; :mod:`sim.experiments.robustness` derives one scenario per condition.
+    """
+
+    strategies: Annotated[list[Literal["hefei", "cas_branch", "foreign_multinational", "consumer_niche"]],
+                          Field(min_length=1)] = ["hefei", "cas_branch", "foreign_multinational", "consumer_niche"]
+    """Strategies whose effect is checked (each needs its scenario and placebo in ``scenarios``)."""
+    forced_fields: bool = True
+    """Run each strategy with its field (or sector, or segment) forced to each possible one."""
+    field_share_factors: list[Annotated[float, Field(gt=0.0, le=10.0)]] = [0.5, 1.5]
+    """Multiply one field's base-year share of research by each factor, field by field (all scenarios)."""
+    adopters: list[str] = ["Anhui", "Yunnan", "Shanghai", "Guangdong", "interior"]
+    """Provinces or groups that adopt the strategy alone (every other province runs the baseline)."""
+    assumptions: dict[str, list[Any]] = {}
+    """Key path -> values: each value is one more condition applied to every scenario."""
+
+
 class Experiment(_Section):
     """An experiment file as written (before the scenarios are loaded)."""
 
@@ -102,6 +123,8 @@ class Experiment(_Section):
     """Makes the file a sensitivity experiment (``sim sensitivity``); ``sim batch`` refuses it."""
     uncertainty: UncertaintyConfig | None = None
     """Parameter uncertainty: every scenario and sweep point runs with posterior draws x replicates."""
+    robustness: RobustnessConfig | None = None
+    """Robustness conditions: every strategy, placebo and baseline run under each (see ``RobustnessConfig``)."""
 
     @field_validator("name")
     @classmethod

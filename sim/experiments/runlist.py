@@ -31,7 +31,7 @@ import numpy as np
 
 from sim.scenario import Scenario
 
-__all__ = ["DesignRunList", "DrawRunList", "GridRunList", "Run", "RunList", "column_name", "label_value", "run_seed", "sweep_dtype"]
+__all__ = ["CommonSeedGridRunList", "DesignRunList", "DrawRunList", "GridRunList", "Run", "RunList", "column_name", "label_value", "run_seed", "sweep_dtype"]
 
 
 def run_seed(root_seed: int, index: int) -> np.random.SeedSequence:
@@ -223,6 +223,14 @@ class GridRunList(RunList):
         for key, value in run.values.items():
             labels[column_name(key)] = label_value(value, self.column_dtypes[column_name(key)])
         return labels
+
+
+@dataclass(frozen=True, eq=False)
+class CommonSeedGridRunList(GridRunList):
+    """A :class:`GridRunList` with common random numbers: replicate ``r`` of every scenario and sweep
+    point is seeded with child ``r`` of the root seed (robustness experiments compare scenarios pairwise)."""
+
+    common_seeds = True
 
 
 @dataclass(frozen=True, eq=False)

@@ -51,7 +51,7 @@ from sim.experiments.config import (
     validate_experiment,
 )
 from sim.experiments.identity import name_problem
-from sim.experiments.runlist import DrawRunList, GridRunList, column_name
+from sim.experiments.runlist import CommonSeedGridRunList, DrawRunList, GridRunList, column_name
 from sim.scenario import Scenario, load_scenario, parse_override, with_overrides
 
 __all__ = [
@@ -140,6 +140,9 @@ class ResolvedExperiment:
             return DrawRunList(self.scenarios, self.replicates, self.seed, sweep=self.sweep, source=self.source,
                                token=self.hash, draws=posterior_draws(self.spec.uncertainty.draws,
                                                                      self.spec.uncertainty.posterior))
+        if self.spec.robustness is not None:  # common random numbers across the derived scenarios
+            return CommonSeedGridRunList(self.scenarios, self.replicates, self.seed, sweep=self.sweep,
+                                         source=self.source, token=self.hash)
         return GridRunList(self.scenarios, self.replicates, self.seed, sweep=self.sweep, source=self.source,
                            token=self.hash)
 
@@ -172,6 +175,8 @@ class ResolvedExperiment:
             "sweep_points": self.n_points,
             "runs_total": self.runs_total,
             "run_order": "scenario, then sweep point (last sweep key fastest), then replicate",
+            **({"robustness": self.spec.robustness.model_dump(mode="json"), "seeds": "common random numbers"}
+               if self.spec.robustness is not None else {}),
         }
 
     @cached_property
@@ -292,6 +297,13 @@ def resolve_experiment(spec: Experiment | dict[str, Any], *, base_dir: str | Pat
         paths.append(entry)
         files.append(str(path))
         scenarios.append(scenario)
+    if spec.robustness is not None:
+        from sim.experiments.robustness import condition_of, expand
+
+        by_name = dict(zip([s.name for s in scenarios], zip(paths, files, strict=True), strict=True))
+        scenarios = list(expand(tuple(scenarios), spec.robustness, source))
+        paths = [by_name[condition_of(s.name)[0]][0] for s in scenarios]
+        files = [by_name[condition_of(s.name)[0]][1] for s in scenarios]
     resolved = ResolvedExperiment(spec=spec, source=source, scenario_paths=tuple(paths),
                                   scenario_files=tuple(files), scenarios=tuple(scenarios), sweep=tuple(sweep),
                                   overrides=tuple(overrides))
