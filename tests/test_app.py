@@ -227,6 +227,44 @@ def test_events_read_newest_first(dashboard):
     assert years == sorted(years, reverse=True)
 
 
+def _button(rc, label: str):
+    """The one button of a rendered Solara tree whose text is ``label``."""
+    import ipyvuetify as v
+
+    buttons = [w for w in rc.find(v.Btn).widgets if label in str(w.children)]
+    assert len(buttons) == 1, f"{len(buttons)} buttons labelled {label!r}"
+    return buttons[0]
+
+
+def test_the_mesa_solaraviz_page_builds_and_steps():
+    """``solara run sim/app/mesa_page.py``: Mesa's SolaraViz with the project's components, rendered without a browser."""
+    import ipyvuetify as v
+    import solara
+    from mesa.visualization import Slider
+
+    from sim.app import mesa_page
+
+    assert isinstance(mesa_page.model_params["migration__graduate_mobility"], Slider)
+    assert mesa_page.model_params["scenario"]["value"].endswith("baseline.toml")
+    box, rc = solara.render(mesa_page.page, handle_error=False)
+    try:
+        def shown() -> str:
+            return " ".join(str(w.children) for w in rc.find(v.Html).widgets)
+
+        pictures = " ".join(getattr(w, "svg", "") for w in rc.find(v.VuetifyTemplate).widgets)
+        assert "sim-year'>2022<" in shown() and "Top 10 by research output, 2022" in shown()
+        assert pictures.count('data-province="') == 31  # the map, with every province
+        assert pictures.count("sim-chart-svg") == len(CHARTS)  # the four charts
+        # what SolaraViz's Step button does: step the model, then force_update() redraws the components
+        from mesa.visualization.utils import force_update
+
+        mesa_page.model.step()
+        force_update()
+        assert "sim-year'>2023<" in shown() and "Top 10 by research output, 2023" in shown()
+    finally:
+        rc.close()
+
+
 # --------------------------------------------------------------------------------------
 # The page in Chromium
 
@@ -576,3 +614,49 @@ def test_screenshots(server, browser):
         assert (ARTEFACTS / "dashboard_province.png").stat().st_size > 20_000
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_the_mesa_solaraviz_page_in_chromium(browser, tmp_path):
+    """``solara run sim/app/mesa_page.py``: Mesa's sidebar and parameters, the project's map and charts, Step."""
+    port = _free_port()
+    log = tmp_path / "solara.log"
+    url = f"http://127.0.0.1:{port}/"
+    environment = {**os.environ, "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "MPLBACKEND": "Agg"}
+    with log.open("wb") as handle:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "solara", "run", "sim/app/mesa_page.py", "--host", "127.0.0.1", "--port", str(port),
+             "--production", "--no-open", "--no-check-version"],
+            cwd=ROOT, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True, env=environment)
+    page = None
+    try:
+        deadline = time.perf_counter() + STARTUP_TIMEOUT_S
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"solara run exited with status {process.returncode}:\n{log.read_text()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2):
+                    break
+            except OSError:
+                if time.perf_counter() > deadline:
+                    pytest.fail(f"solara run did not answer within {STARTUP_TIMEOUT_S} s:\n{log.read_text()}")
+                time.sleep(0.2)
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.goto(url, timeout=STARTUP_TIMEOUT_S * 1000)
+        page.locator(".sim-map svg [data-province]").first.wait_for(timeout=STARTUP_TIMEOUT_S * 1000)
+        assert _year(page) == "2022"
+        sidebar = page.locator(".v-navigation-drawer").first.inner_text()
+        for words in ("Model Parameters", "National R&D intensity", "Graduate mobility", "Scenario file", "STEP"):
+            assert words.lower() in sidebar.lower(), words
+        assert page.locator(".sim-map svg [data-province]").count() == 31
+        assert page.locator(".sim-chart-svg").count() == len(CHARTS)
+        page.get_by_role("button", name="Step").click()
+        _wait_for_year(page, 2023)
+        _wait_for_text(page, ".sim-top10 h3", "Top 10 by research output, 2023")
+        ARTEFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTEFACTS / "mesa_page.png"))
+    finally:
+        if page is not None:
+            page.close()
+        _stop(process)
+    assert "Traceback" not in log.read_text(), log.read_text()

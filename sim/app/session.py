@@ -235,31 +235,53 @@ class Dashboard:
     def snapshot(self) -> Snapshot:
         """What the page shows about the model's current year."""
         with self.lock:
-            model = self.model
             ghost = None
             if self.ghost is not None and self.ghost_controls is not None:
                 ghost = Ghost(self.ghost.rows, self.controls.describe_difference(self.ghost_controls))
-            return Snapshot(
-                version=next(self.versions),
-                scenario_name=model.scenario.name,
-                description=model.scenario.description,
-                year=int(model.year),
-                start_year=int(model.start_year),
-                end_year=int(model.end_year),
-                running=bool(model.running),
-                national=tuple(model.national_rows),
-                names=tuple(model.province_names),
-                capitals=tuple(model.data.capitals),
-                coastal=np.asarray(model.data.coastal, dtype=bool).copy(),
-                lon=np.asarray(model.data.lon, dtype=float),
-                lat=np.asarray(model.data.lat, dtype=float),
-                synthetic=bool(model.data.synthetic),
-                values=map_values(model, self.start_pc),
-                strategies=tuple(p.strategy.name for p in model.provinces),
-                start_rank=self.start_rank,
-                events=tuple(model.event_log[-MAX_EVENTS_SHOWN:]),
-                ghost=ghost,
-                history=tuple(self.history),
-                run_range=self.run_range,
-                national_growth=national_growth(model, self.start_national_pc),
-            )
+            return take_snapshot(self.model, next(self.versions), self.start_pc, self.start_rank,
+                                 self.start_national_pc, tuple(self.history), self.run_range, ghost)
+
+
+def take_snapshot(model: Any, version: int, start_pc: np.ndarray, start_rank: np.ndarray, start_national_pc: float,
+                  history: tuple[ProvinceYear, ...] = (), run_range: RunRange | None = None,
+                  ghost: Ghost | None = None) -> Snapshot:
+    """The :class:`Snapshot` of ``model``'s current year, given its start year's values."""
+    return Snapshot(
+        version=version,
+        scenario_name=model.scenario.name,
+        description=model.scenario.description,
+        year=int(model.year),
+        start_year=int(model.start_year),
+        end_year=int(model.end_year),
+        running=bool(model.running),
+        national=tuple(model.national_rows),
+        names=tuple(model.province_names),
+        capitals=tuple(model.data.capitals),
+        coastal=np.asarray(model.data.coastal, dtype=bool).copy(),
+        lon=np.asarray(model.data.lon, dtype=float),
+        lat=np.asarray(model.data.lat, dtype=float),
+        synthetic=bool(model.data.synthetic),
+        values=map_values(model, start_pc),
+        strategies=tuple(p.strategy.name for p in model.provinces),
+        start_rank=start_rank,
+        events=tuple(model.event_log[-MAX_EVENTS_SHOWN:]),
+        ghost=ghost,
+        history=history,
+        run_range=run_range,
+        national_growth=national_growth(model, start_national_pc),
+    )
+
+
+def model_snapshot(model: Any, run_range: RunRange | None = None) -> Snapshot:
+    """The :class:`Snapshot` of any :class:`~sim.model.RegionalGrowthModel`, stepped by anyone (Mesa's SolaraViz).
+
+    The start year's values come from the model's data (its state in the start year); there is no
+    province history (only a :class:`Dashboard` records one).
+    """
+    from sim.metrics import rank_descending
+
+    data = model.data
+    start_pc = 1000.0 * np.asarray(data.gdp_cny_bn, dtype=float) / np.asarray(data.population_m, dtype=float)
+    start_national = 1000.0 * float(np.sum(data.gdp_cny_bn)) / float(np.sum(data.population_m))
+    start_rank = np.asarray(rank_descending(np.asarray(data.sci_papers, dtype=float)))
+    return take_snapshot(model, int(model.year), start_pc, start_rank, start_national, (), run_range)
