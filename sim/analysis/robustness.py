@@ -202,7 +202,7 @@ def describe_condition(condition: str) -> str:
     if kind == "adopt" and rest:
         return "the whole interior adopts it" if rest == "interior" else f"{rest} adopts it alone"
     key, _, value = condition.partition("-")
-    return f"{key} is {value}" if value else condition
+    return f"{key} = {value}" if value else condition
 
 
 _VERB = {"+": "raises", "-": "lowers"}
