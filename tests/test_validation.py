@@ -323,7 +323,7 @@ def test_cli_validate_writes_a_results_folder(tmp_path, capsys) -> None:
     assert "skill/national" in printed
     for name in ("statistics.csv", "statistics.parquet", "provinces.parquet", "inequality.csv", "manifest.json",
                  "figures/validation_growth.png", "figures/validation_levels.png",
-                 "figures/validation_inequality.png"):
+                 "figures/validation_inequality.png", "figures/posterior.png"):
         assert (out / name).is_file(), name
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "validation"
@@ -351,3 +351,20 @@ def test_hindcast_of_a_strategy_scenario_runs_business_as_usual() -> None:
     assert {p.strategy.name for p in model.provinces} == {"baseline"}
     assert model.scenario.events == []
     assert not model.scenario.imitation.enabled
+
+
+def test_the_posterior_figure_spans_each_prior_and_names_the_median() -> None:
+    from sim.analysis.estimation import ESTIMATED
+    from sim.analysis.figures import figure_posterior
+    from sim.data import load_posterior
+
+    figure = figure_posterior()
+    axes = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(axes) == len(ESTIMATED)
+    posterior = load_posterior()
+    for ax, parameter in zip(axes, ESTIMATED, strict=True):
+        assert ax.get_xlim() == pytest.approx((parameter.low, parameter.high))
+        name, interval = ax.get_title().split("\n")
+        assert name == parameter.key.split(".")[-1]
+        assert interval.startswith(f"{posterior[parameter.key].median():.3g} [")
+        assert len(ax.patches) == 2 * 40, "one histogram per shipped posterior"

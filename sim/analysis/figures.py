@@ -9,6 +9,8 @@ title and a caption, for a report to include.
 * ``validation_levels.png``: simulated against observed end-year levels (GDP per capita, SCI
   papers, graduates), log scales;
 * ``validation_inequality.png``: the Gini and CV path, observed against the model and both benchmarks;
+* ``posterior.png``: the shipped posterior of every estimated parameter over its prior range (both
+  estimates: 2012-2019 for projections, 2012-2016 for the out-of-sample test), with 95 % intervals;
 * ``sensitivity_indices.png``: Sobol first- and total-order indices (or Morris mu* and sigma) per
   outcome, with confidence intervals.
 """
@@ -31,6 +33,7 @@ __all__ = [
     "figure_growth",
     "figure_inequality",
     "figure_levels",
+    "figure_posterior",
     "figure_sensitivity",
     "report_figures",
     "write_sensitivity_figures",
@@ -62,6 +65,12 @@ CAPTIONS: dict[str, tuple[str, str]] = {
         "Hindcast: inequality between provinces",
         "Population-weighted Gini and coefficient of variation of GDP per capita, observed (black) against "
         "the model run from 2012 (blue), the model re-initialised in 2016 (blue, dashed) and the two benchmarks."),
+    "posterior.png": (
+        "What the data pin down: the estimated parameters",
+        "Posterior draws of each estimated parameter (histograms) over its whole prior range (the x axis): "
+        "estimated on 2012-2016 and 2016-2019 (blue, what experiments draw from) and on 2012-2016 alone "
+        "(orange, the out-of-sample test); the 95 % interval of the first as a bar and its median as a line. "
+        "A histogram as wide as the axis means the data do not identify the parameter."),
     "sensitivity_indices.png": (
         "Global sensitivity of the key outcomes",
         "Sobol first-order (S1) and total-order (ST) indices per parameter and outcome with their confidence "
@@ -205,6 +214,54 @@ def figure_sensitivity(indices: pd.DataFrame, method: str = "sobol") -> Figure:
         return fig
 
 
+def figure_posterior(samples: dict[str, pd.DataFrame] | None = None) -> Figure:
+    """Histograms of the posterior draws of every estimated parameter over its prior range.
+
+    Args:
+        samples: label -> posterior draws (one column per key path); default the two shipped
+            posteriors (``sim.data.load_posterior``), the projection one first.
+    """
+    from sim.analysis.estimation import ESTIMATED
+    from sim.data import load_posterior
+
+    if samples is None:
+        samples = {"2012-2019 (projections)": load_posterior("projection"),
+                   "2012-2016 (out-of-sample test)": load_posterior("2012-2016")}
+    colours = [MODEL, BETA, GREY]
+    with mpl.rc_context(STYLE):
+        cols = 4
+        rows = -(-len(ESTIMATED) // cols)
+        fig = Figure(figsize=(12.0, 2.6 * rows + 0.8), layout="constrained")
+        axes = fig.subplots(rows, cols, squeeze=False).ravel()
+        for ax, parameter in zip(axes, ESTIMATED, strict=False):
+            bins = np.linspace(parameter.low, parameter.high, 41)
+            first = None
+            for (label, draws), colour in zip(samples.items(), colours, strict=False):
+                if parameter.key not in draws:
+                    continue
+                values = draws[parameter.key].to_numpy(float)
+                ax.hist(values, bins=bins, color=colour, alpha=0.55, label=label, density=True)
+                if first is None:
+                    first = values
+            if first is not None:
+                low, mid, high = np.quantile(first, [0.025, 0.5, 0.975])
+                top = ax.get_ylim()[1]
+                ax.plot([low, high], [0.96 * top] * 2, color=BLACK, linewidth=3, solid_capstyle="butt")
+                ax.axvline(mid, color=BLACK, linewidth=1)
+                narrowed = 1.0 - (high - low) / (0.95 * (parameter.high - parameter.low))
+                ax.set_title(f"{parameter.key.split('.')[-1]}\n{mid:.3g} [{low:.3g}, {high:.3g}]", fontsize=9)
+                ax.text(0.98, 0.82, f"prior\nnarrowed\n{100 * narrowed:.0f} %", transform=ax.transAxes,
+                        ha="right", va="top", fontsize=7, color=BLACK)
+            ax.set_xlim(parameter.low, parameter.high)
+            ax.set_yticks([])
+        for ax in axes[len(ESTIMATED):]:
+            ax.set_visible(False)
+        handles, labels = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside lower center", ncol=len(labels), fontsize=8, frameon=False)
+        fig.suptitle("Posterior of the estimated parameters over their prior ranges", fontsize=11, fontweight="bold")
+        return fig
+
+
 def _save(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI)
@@ -219,6 +276,7 @@ def write_validation_figures(folder: str | Path, statistics: pd.DataFrame, provi
     if "hindcast" in set(provinces["window"]):
         written.append(_save(figure_levels(provinces, statistics), figures / "validation_levels.png"))
         written.append(_save(figure_inequality(inequality), figures / "validation_inequality.png"))
+    written.append(_save(figure_posterior(), figures / "posterior.png"))
     return written
 
 
