@@ -32,11 +32,12 @@ browser:
 	  d="$(VENV)/share/solara/cdn/$$p"; [ -d "$$d" ] || { t="$$(mktemp -d)" && (cd "$$t" && npm pack --silent "$$p" >/dev/null) \
 	  && mkdir -p "$$d" && tar xzf "$$t"/*.tgz -C "$$d" --strip-components=1; }; done
 
-# the main job: every strategy scenario x 30 replicates, then the report (rerunning resumes)
+# the main job: every strategy over 50 posterior draws x 2 seeds (parameter and seed uncertainty),
+# then the report (rerunning resumes)
 run: $(STAMP_RUN)
-	$(BIN)/sim batch experiments/strategy_comparison.toml --out results/strategy_comparison --resume
-	$(BIN)/sim report results/strategy_comparison
-	@echo "Report: results/strategy_comparison/report/report.html"
+	$(BIN)/sim batch experiments/strategy_comparison_uncertainty.toml --out results/strategy_comparison_uncertainty --resume
+	$(BIN)/sim report results/strategy_comparison_uncertainty
+	@echo "Report: results/strategy_comparison_uncertainty/report/report.html"
 
 test: $(STAMP_TEST) browser
 	$(BIN)/python -m pytest -q
