@@ -176,9 +176,12 @@ def test_dashboard_map_and_table_use_the_strategy_colours() -> None:
     assert f"background:{STRATEGY_COLOURS['baseline']}" in table
 
 
-def test_report_adoption_figure_uses_the_strategy_colours(tmp_path: Path) -> None:
+def test_report_adoption_figure_uses_the_strategy_colours(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from sim.report.data import Completeness, ReportData
+    from sim.report.figures_common import SAVE_OPTIONS
     from sim.report.figures_provinces import figure_adoption
+
+    monkeypatch.setitem(SAVE_OPTIONS, "svg", True)  # SVG only on request (sim report --svg)
 
     years = [2022, 2023, 2024]
     province = pd.DataFrame([

@@ -472,6 +472,38 @@ def test_a_failed_build_leaves_the_old_report_whole(results: Path, tmp_path: Pat
     assert _report_state(out) == before
 
 
+def test_figures_are_reused_only_for_the_same_results_and_code(placebo_results: Path, tmp_path: Path,
+                                                               scorecard_file: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    import sim.report.figures as figures
+
+    results = tmp_path / "results"
+    shutil.copytree(placebo_results, results, ignore=shutil.ignore_patterns("report", ".report-cache"))
+    first = build_report(results, tmp_path / "one", scorecard=scorecard_file, workers=1)
+    gini = (first / "figures" / "gini.png").read_bytes()
+
+    def figure_gini(data, folder):  # the same job name as the real one: found in the cache, never called
+        raise AssertionError("drawn again")
+
+    monkeypatch.setattr(figures, "FIGURES", (figure_gini,))
+    second = build_report(results, tmp_path / "two", scorecard=scorecard_file, workers=1)
+    assert (second / "figures" / "gini.png").read_bytes() == gini
+    assert "could not be drawn" not in (second / "report.html").read_text()
+    # new results (a table part rewritten): drawn again
+    part = next((results / "national").glob("*.parquet"))
+    os.utime(part, ns=(part.stat().st_atime_ns, part.stat().st_mtime_ns + 1_000_000_000))
+    third = build_report(results, tmp_path / "three", scorecard=scorecard_file, workers=1)
+    assert "Figure gini could not be drawn: AssertionError: drawn again" in (third / "report.html").read_text()
+    # and with the cache turned off, drawn again too
+    monkeypatch.setattr(figures, "FIGURES", (figures.figure_gini,))
+    build_report(results, tmp_path / "four", scorecard=scorecard_file, workers=1)
+    monkeypatch.setattr(figures, "FIGURES", (figure_gini,))
+    fifth = build_report(results, tmp_path / "five", scorecard=scorecard_file, workers=1, cache=False)
+    assert "could not be drawn" in (fifth / "report.html").read_text()
+
+
 def test_a_killed_build_leaves_the_old_report_whole(results: Path, tmp_path: Path, scorecard_file: Path) -> None:
     import os
     import signal
@@ -481,7 +513,7 @@ def test_a_killed_build_leaves_the_old_report_whole(results: Path, tmp_path: Pat
     build_report(results, out, scorecard=scorecard_file, workers=1)
     before = _report_state(out)
     process = subprocess.Popen([sys.executable, "-m", "sim", "report", str(results), "--out", str(out),
-                                "--scorecard", str(scorecard_file)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                                "--scorecard", str(scorecard_file), "--redraw"], cwd=ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         # wait until the new report's folder holds figures, then kill the build (and its workers)

@@ -22,6 +22,9 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
     parser.add_argument("results", type=Path, help="results folder (holds manifest.json)")
     parser.add_argument("--out", type=Path, default=None, metavar="DIR", help="report folder (default: RESULTS/report)")
     parser.add_argument("--svg", action="store_true", help="also write every figure as SVG (PNG only by default)")
+    parser.add_argument("--redraw", action="store_true",
+                        help="draw every figure again (by default a figure drawn by an earlier build from the same "
+                             "results with the same code is reused; it is kept in RESULTS/.report-cache)")
     card = parser.add_mutually_exclusive_group()
     card.add_argument("--scorecard", type=Path, default=None, metavar="FILE",
                       help="read the trust section's validation scorecard from FILE (written by `sim validate --json "
@@ -66,7 +69,7 @@ def main(args: argparse.Namespace) -> int:
     if not data.completeness.is_complete:
         print(f"warning: partial results: {data.completeness.summary()}; reporting on what is there",
               file=sys.stderr)
-    out = write_report(data, args.out, svg=args.svg, scorecard=scorecard)
+    out = write_report(data, args.out, svg=args.svg, scorecard=scorecard, cache=not args.redraw)
     figures = sorted((out / "figures").glob("*.png"))
     kinds = "PNG and SVG" if args.svg else "PNG"
     print(f"Report written to {out}/: report.html, report.md, CSV tables and {len(figures)} figures ({kinds}) "

@@ -22,7 +22,7 @@ CSV_FILES = ("summary.csv", "comparisons.csv", "costs.csv", "runs.csv", "summary
 
 
 def write_report(data: ReportData, out: str | Path | None = None, *, svg: bool = False,
-                 scorecard: Path | str | bool | None = None, workers: int | None = None) -> Path:
+                 scorecard: Path | str | bool | None = None, workers: int | None = None, cache: bool = True) -> Path:
     """Write the figures, ``report.html``, ``report.md`` and the CSV tables of ``data`` into ``out``.
 
     Args:
@@ -33,6 +33,8 @@ def write_report(data: ReportData, out: str | Path | None = None, *, svg: bool =
             compute it for the current code (cached in the results folder), a path to read one written by
             ``sim validate --json``, False to leave it out.
         workers: processes drawing the figures (default: the CPUs available, at most 4; 1 draws them here).
+        cache: copy figures drawn by an earlier build from the same results with the same code
+            (:class:`sim.report.figures.FigureCache`) instead of drawing them again; False draws every one.
 
     Returns:
         ``out``.
@@ -41,16 +43,16 @@ def write_report(data: ReportData, out: str | Path | None = None, *, svg: bool =
 
     out = Path(out) if out is not None else data.folder / "report"
     with building(out) as work:
-        _write(data, work, svg=svg, scorecard=scorecard, workers=workers)
+        _write(data, work, svg=svg, scorecard=scorecard, workers=workers, cache=cache)
     log.info("report written to %s", out)
     return out
 
 
 def _write(data: ReportData, out: Path, *, svg: bool, scorecard: Path | str | bool | None,
-           workers: int | None) -> None:
+           workers: int | None, cache: bool) -> None:
     # the drawing modules import matplotlib and scipy: only when a report is written
     from sim.report.content import ReportContext
-    from sim.report.figures import collect_figures, figure_jobs, run_jobs
+    from sim.report.figures import FigureCache, collect_figures, figure_jobs, run_jobs
     from sim.report.figures_common import SAVE_OPTIONS
     from sim.report.html import render_html
     from sim.report.markdown import render_markdown
@@ -81,7 +83,8 @@ def _write(data: ReportData, out: Path, *, svg: bool, scorecard: Path | str | bo
                 "drivers": parameter_drivers(data),
                 "trust": None if score_job else scorecard_for(data.folder, data.manifest, scorecard)}
 
-    results, computed = run_jobs(jobs, workers, meanwhile=tables)
+    figure_cache = FigureCache(data.folder, svg) if cache else None
+    results, computed = run_jobs(jobs, workers, meanwhile=tables, cache=figure_cache)
     trust = computed["trust"]
     if score_job:
         card, _, error = results[0]

@@ -232,18 +232,24 @@ def _baseline_spread(end: pd.DataFrame, reference: str, column: str) -> tuple[fl
     return float(low), float(high)
 
 
-def _place_labels(ax, points: list[tuple[float, float, str, str]], fontsize: float = 8.0) -> None:
+def _place_labels(ax, points: list[tuple[float, float, str, str]], fontsize: float = 8.0,
+                  whiskers: list[tuple[float, float, float, float]] = ()) -> None:
     """Label each point next to it, choosing for each the first of eight positions that does not overlap a
-    label or point already placed (estimated in points; the axes limits must be final)."""
+    label, a point or a whisker (``whiskers``: x0, x1, y0, y1 in data units) already there (estimated in
+    points; the axes limits must be final)."""
     fig = ax.figure
-    fig.canvas.draw_idle()
     to_pt = ax.transData + fig.dpi_scale_trans.inverted()  # data -> inches
     placed: list[tuple[float, float, float, float]] = []
     marks = [(to_pt.transform((x, y)) * 72.0) for x, y, _, _ in points]
-    placed += [(px[0] - 4, px[1] - 4, px[0] + 4, px[1] + 4) for px in marks]
-    offsets = [(7, 5), (7, -11), (-7, 5), (-7, -11), (0, 9), (0, -15), (12, -3), (-12, -3)]
-    for (x, y, text, _), mark in zip(points, marks, strict=True):
-        width = len(text) * 0.56 * fontsize
+    placed += [(px[0] - 5, px[1] - 5, px[0] + 5, px[1] + 5) for px in marks]
+    for x0, x1, y0, y1 in whiskers:
+        a, b = to_pt.transform((x0, y0)) * 72.0, to_pt.transform((x1, y1)) * 72.0
+        placed.append((min(a[0], b[0]) - 4, min(a[1], b[1]) - 4, max(a[0], b[0]) + 4, max(a[1], b[1]) + 4))
+    offsets = [(7, 2), (7, -12), (-7, 2), (-7, -12), (0, 7), (0, -17), (12, -5), (-12, -5)]
+    for (x, y, text, colour), mark in zip(points, marks, strict=True):
+        if not text:
+            continue
+        width = len(text) * 0.62 * fontsize  # bold
         height = fontsize * 1.2
         chosen = offsets[0]
         for dx, dy in offsets:
@@ -259,8 +265,11 @@ def _place_labels(ax, points: list[tuple[float, float, str, str]], fontsize: flo
             placed.append((left, mark[1] + dy, left + width, mark[1] + dy + height))
         dx, dy = chosen
         ha = "left" if dx > 0 else "right" if dx < 0 else "center"
-        ax.annotate(text, (x, y), xytext=(dx, dy + height / 2 - 2), textcoords="offset points", ha=ha, va="center",
-                    fontsize=fontsize, color="#1f2328", fontweight="bold")
+        # in the point's colour (a light colour darkened), so that a label is read with its point
+        rgb = np.array(mpl.colors.to_rgb(colour))
+        ink = rgb * 0.6 if rgb @ np.array([0.299, 0.587, 0.114]) > 0.6 else rgb
+        ax.annotate(text, (x, y), xytext=(dx, dy + height / 2), textcoords="offset points", ha=ha, va="center",
+                    fontsize=fontsize, color=tuple(ink), fontweight="bold")
 
 
 def figure_tradeoff(data: ReportData, folder: Path) -> list[FigureFile]:
@@ -285,6 +294,7 @@ def figure_tradeoff(data: ReportData, folder: Path) -> list[FigureFile]:
         ax.axhline(0.0, color="#555555", lw=0.8, zorder=1)
         ax.axvline(0.0, color="#555555", lw=0.8, zorder=1)
         points = []
+        whiskers = []
         xs, ys = [0.0, *gx], [0.0, *gy]
         for group in data.groups:
             if group not in values or group not in gini:
@@ -295,7 +305,12 @@ def figure_tradeoff(data: ReportData, folder: Path) -> list[FigureFile]:
             yerr = None if not np.isfinite(yl) else [[y - yl], [yh - y]]
             ax.errorbar([x], [y], xerr=xerr, yerr=yerr, fmt="o", color=data.colours[group], ms=7, mec="white",
                         mew=0.8, capsize=2.5, elinewidth=1.2, zorder=3)
-            points.append((x, y, group, data.colours[group]))
+            # the reference is the origin, said in the corner: its point is kept clear but not labelled
+            points.append((x, y, group if group != reference else "", data.colours[group]))
+            if np.isfinite(xl):
+                whiskers.append((xl, xh, y, y))
+            if np.isfinite(yl):
+                whiskers.append((x, x, yl, yh))
             xs += [x, xl if np.isfinite(xl) else x, xh if np.isfinite(xh) else x]
             ys += [y, yl if np.isfinite(yl) else y, yh if np.isfinite(yh) else y]
         # both axes through zero (the baseline) with a margin; nothing is cut off or blown up
@@ -306,9 +321,9 @@ def figure_tradeoff(data: ReportData, folder: Path) -> list[FigureFile]:
         ax.set_xlabel("Gini: change from baseline (%; left = more equal)")
         ax.set_ylabel(f"{label}: change from baseline (%)")
         ax.set_title(f"Inequality against {label[0].lower() + label[1:]}")
-        ax.annotate("more equal and more output", xy=(0.01, 0.99), xycoords="axes fraction", ha="left",
-                    va="top", fontsize=7.5, color="#555555")
-        _place_labels(ax, points)
+        ax.annotate(f"black point at the origin: {reference}\nup and to the left: more equal, more output",
+                    xy=(0.01, 0.99), xycoords="axes fraction", ha="left", va="top", fontsize=7.5, color="#555555")
+        _place_labels(ax, points, whiskers=whiskers)
     years = sorted(end["year"].unique())
     year_text = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
     fig.suptitle(f"Trade-off in {year_text}: each scenario against {reference}")

@@ -129,15 +129,32 @@ def _html_table(frame: pd.DataFrame) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _verdict_rows(verdicts: pd.DataFrame) -> pd.DataFrame:
-    from sim.analysis.robustness import _fmt
+def _clause_html(found: list[tuple[str, str, list[str]]]) -> list[str]:
+    """Per strategy a heading, then per comparison a list of one clause per metric."""
+    parts: list[str] = []
+    for strategy, against, items in found:
+        if against == "baseline" or not parts or f"<h3>{html.escape(strategy)}</h3>" not in parts:
+            parts.append(f"<h3>{html.escape(strategy)}</h3>")
+        ref = "the baseline" if against == "baseline" else "its same-cost placebo"
+        parts.append(f"<p>Against {ref}, {html.escape(strategy)}:</p><ul>"
+                     + "".join(f"<li>{html.escape(item)}</li>" for item in items) + "</ul>")
+    return parts
 
-    shown = verdicts.copy()
-    shown["metric"] = shown["metric"].map(lambda m: ROW_LABELS.get(m, m))
-    shown["as shipped"] = [f"{s} ({_fmt(e, m not in ('Gini', 'Theil between'))})"
-                           for s, e, m in zip(shown["shipped_sign"], shown["shipped_effect"], shown["metric"], strict=True)]
-    shown["holds in"] = [f"{a + 1} of {c + 1}" for a, c in zip(shown["agree"], shown["conditions"], strict=True)]
-    return shown[["strategy", "against", "metric", "as shipped", "holds in"]]
+
+def _verdict_rows(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """One row per strategy and comparison, one column per metric: the as-shipped effect and how often its sign holds."""
+    from sim.analysis.robustness import ADOPTER_METRIC, METRICS, _fmt
+
+    relative = {m.column: m.relative for m in (*METRICS, ADOPTER_METRIC)}
+    cells = verdicts.assign(cell=[f"{_fmt(e, relative.get(m, True))} {'(0) ' if s == '0' else ''}· {a + 1}/{c + 1}"
+                                  for e, m, s, a, c in zip(verdicts["shipped_effect"], verdicts["metric"],
+                                                           verdicts["shipped_sign"], verdicts["agree"],
+                                                           verdicts["conditions"], strict=True)])
+    table = cells.pivot(index=["strategy", "against"], columns="metric", values="cell")
+    table = table.reindex(index=list(dict.fromkeys(zip(verdicts["strategy"], verdicts["against"], strict=True))),
+                          columns=list(dict.fromkeys(verdicts["metric"])))
+    table.columns = [ROW_LABELS.get(c, c) for c in table.columns]
+    return table.reset_index().fillna("")
 
 
 METHOD = (
@@ -157,7 +174,7 @@ METHOD = (
 
 def build_robustness_report(results: str | Path, out: str | Path | None = None, svg: bool = False) -> Path:
     """``build_robustness_report(folder)`` -> the report folder (default ``<folder>/report``), replaced whole."""
-    from sim.analysis.robustness import describe_condition, effects, sentences, verdicts
+    from sim.analysis.robustness import clauses, describe_condition, effects, sentences, verdicts
 
     folder = Path(results)
     manifest = read_manifest(folder)
@@ -179,7 +196,8 @@ def build_robustness_report(results: str | Path, out: str | Path | None = None, 
         table.to_csv(work / "robustness.csv", index=False)
         verdict.to_csv(work / "robustness_verdicts.csv", index=False)
         experiment = manifest.get("experiment", {})
-        title = f"Robustness of strategy effects: {experiment.get('name', folder.name)}"
+        name = experiment.get("name", folder.name)
+        title = "Robustness of strategy effects" + ("" if name == "robustness" else f": {name}")
         runs = f"{manifest.get('runs_ok', '?')} runs of {manifest.get('runs_total', '?')}"
         png = base64.b64encode(figures[0].read_bytes()).decode()
         from sim.report.analysis import _STYLE
@@ -188,14 +206,17 @@ def build_robustness_report(results: str | Path, out: str | Path | None = None, 
                 f"<style>{_STYLE} li{{margin:.4em 0}}</style></head><body><h1>{html.escape(title)}</h1>",
                 f"<p>{html.escape(experiment.get('description', ''))} ({html.escape(runs)}; end year "
                 f"{int(national['year'].max())}).</p>",
-                "<h2 id='summary'>What holds and what flips</h2><ul>",
-                *[f"<li>{html.escape(s)}</li>" for s in words], "</ul>",
+                "<h2 id='glance'>At a glance</h2><p>Each strategy's end-year effect as shipped, against the baseline "
+                "and against its same-cost placebo, and in how many conditions its sign holds (as shipped "
+                "included); (0) marks an effect within seed noise.</p>",
+                _html_table(_verdict_rows(verdict)),
+                "<h2 id='summary'>What holds and what flips</h2>",
+                *_clause_html(clauses(table)),
                 "<h2 id='figure'>Signs across conditions</h2>",
                 f"<figure><img alt='Sign of each effect per condition' src='data:image/png;base64,{png}'>"
                 "<figcaption>Each cell: the sign of a strategy's end-year effect under one condition (columns) "
                 "against the baseline or its placebo (rows). Grey: the as-shipped sign holds; orange: the "
                 "opposite sign; white: the effect appears or vanishes (0 = within seed noise).</figcaption></figure>",
-                "<h2 id='table'>Verdicts</h2>", _html_table(_verdict_rows(verdict)),
                 "<p>Every effect with its standard error: <a href='robustness.csv'>robustness.csv</a>; "
                 "verdicts: <a href='robustness_verdicts.csv'>robustness_verdicts.csv</a>.</p>",
                 f"<h2 id='method'>Method</h2><p>{html.escape(METHOD)}</p></body></html>"]
