@@ -22,7 +22,7 @@ import pandas as pd
 
 from sim.experiments.robustness import AS_SHIPPED, condition_of
 
-__all__ = ["ADOPTER_METRIC", "METRICS", "TOLERANCE", "Metric", "describe_condition", "effects", "sentences", "verdicts"]
+__all__ = ["ADOPTER_METRIC", "METRICS", "TOLERANCE", "Metric", "clauses", "describe_condition", "effects", "sentences", "verdicts"]
 
 TOLERANCE = 1e-4
 """Relative effects smaller than this (0.01 %) count as no effect, whatever the noise."""
@@ -220,12 +220,12 @@ def _listing(items: list[str], max_named: int) -> str:
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
-def sentences(table: pd.DataFrame, max_named: int = 5) -> list[str]:
-    """Plain sentences, one per strategy and comparison: which effects hold across conditions and where they flip."""
+def clauses(table: pd.DataFrame, max_named: int = 5) -> list[tuple[str, str, list[str]]]:
+    """Per strategy and comparison (``baseline`` or ``placebo``), one clause per metric in plain words:
+    its as-shipped effect, in how many conditions that sign holds, and the conditions where it does not."""
     out = []
     verdict = verdicts(table)
     for (strategy, against), g in verdict.groupby(["strategy", "against"], sort=False):
-        ref = "the baseline" if against == "baseline" else "its same-cost placebo"
         parts = []
         for row in g.itertuples():
             what = _object(row.metric)
@@ -251,5 +251,14 @@ def sentences(table: pd.DataFrame, max_named: int = 5) -> list[str]:
                 verb = _VERB.get(sign, "has no clear effect")
                 others.append(f"{verb} {'it ' if sign in _VERB else ''}when {_listing(named, max_named)}")
             parts.append(head + ("; " + "; ".join(others) if others else ""))
+        out.append((strategy, against, parts))
+    return out
+
+
+def sentences(table: pd.DataFrame, max_named: int = 5) -> list[str]:
+    """Plain sentences, one per strategy and comparison: which effects hold across conditions and where they flip."""
+    out = []
+    for strategy, against, parts in clauses(table, max_named):
+        ref = "the baseline" if against == "baseline" else "its same-cost placebo"
         out.append(f"Against {ref}, {strategy} " + ". It ".join(parts) + ".")
     return out
