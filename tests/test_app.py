@@ -509,8 +509,11 @@ def test_the_model_tab_and_a_tooltip_on_every_control(page):
 @pytest.mark.browser
 def test_play_keeps_going_and_says_its_speed(page):
     page.locator(".btn-play").click()
-    _wait_for_year(page, 2026)
-    _wait_for_text(page, ".play-rate", "years a second (asked for 4)")
+    # Play may draw every second year when the page cannot show four a second: at least 2026, not exactly
+    page.wait_for_function("() => parseInt(document.querySelector('.sim-year').textContent) >= 2026",
+                           timeout=UPDATE_TIMEOUT_MS)
+    _wait_for_text(page, ".play-rate", "(asked for 4)")
+    assert re.search(r"Playing at \d+\.\d years a second", page.locator(".play-rate").inner_text())
     page.locator(".btn-play").click()  # pause
     _wait_for_text(page, ".btn-play", "Play")
     paused = _year(page)
@@ -601,6 +604,7 @@ def test_screenshots(server, browser):
         _choose(page, "ctl-map-variable", "Growth of GDP per person")
         _wait_for_text(page, ".sim-map svg", "than the nation")
         ARTEFACTS.mkdir(exist_ok=True)
+        page.mouse.move(5, 1400)  # no hover outline on the map
         page.evaluate("() => { for (const e of document.querySelectorAll('*')) { if (e.scrollTop) e.scrollTop = 0; } "
                       "window.scrollTo(0, 0); }")
         page.screenshot(path=str(ARTEFACTS / "app.png"))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
+import math
 import time
 from dataclasses import replace
 from typing import Any
@@ -53,7 +54,8 @@ class Actions:
         self.tab = tab
         self.timing = ""
         self.play_rate = ""
-        self.ticks: list[float] = []
+        self.ticks: list[tuple[float, int]] = []
+        self.years_per_tick = 1
 
     def rebuild(self, new: Controls) -> None:
         self.playing.set(False)
@@ -105,17 +107,45 @@ class Actions:
 
     def toggle_play(self) -> None:
         self.ticks = []
+        self.years_per_tick = 1
         self.playing.set(not self.playing.value)
 
+    def tick_interval_ms(self) -> int:
+        """How long the play ticker waits between two requests: the time ``years_per_tick`` years take at the speed."""
+        return int(1000 * self.years_per_tick / self.speed.value)
+
     def tick(self) -> None:
-        """One year of Play; measures the rate Play actually reaches over the latest years."""
-        self.ticks = (self.ticks + [time.perf_counter()])[-PLAY_WINDOW:]
+        """One request of Play: simulate ``years_per_tick`` years and show the last.
+
+        Play keeps the speed it states: when the page takes longer to show a year than the speed
+        allows (the ticks come further apart than asked), each request simulates more years and the
+        page draws every second or third of them. The rate reached, in years a second, is measured
+        over the latest requests and shown.
+        """
+        speed = self.speed.value
+        now = time.perf_counter()
+        self.ticks = (self.ticks + [(now, self.snapshot.value.year)])[-PLAY_WINDOW:]
+        recent = self.ticks[-4:]
+        if len(recent) >= 3:
+            gap = (recent[-1][0] - recent[0][0]) / (len(recent) - 1)  # seconds between requests
+            if gap > 1.1 * self.years_per_tick / speed:  # falling behind: more years per request
+                self.years_per_tick = min(MAX_YEARS_PER_TICK, max(self.years_per_tick, math.ceil(speed * gap)))
         if len(self.ticks) >= 3:
-            achieved = (len(self.ticks) - 1) / (self.ticks[-1] - self.ticks[0])
-            self.play_rate = f"Playing at {achieved:.1f} years a second (asked for {self.speed.value})."
-        self.advance(self.dashboard.step)
+            (t0, y0), (t1, y1) = self.ticks[0], self.ticks[-1]
+            drawn = "" if self.years_per_tick == 1 else f", drawing every {ordinal(self.years_per_tick)} year"
+            self.play_rate = f"Playing at {(y1 - y0) / (t1 - t0):.1f} years a second{drawn} (asked for {speed})."
+        self.advance(lambda: self.dashboard.step(self.years_per_tick))
         if not self.snapshot.value.running:
             self.playing.set(False)
+
+
+def ordinal(n: int) -> str:
+    """2nd, 3rd, 4th, ..."""
+    return f"{n}{'nd' if n == 2 else 'rd' if n == 3 else 'th'}"
+
+
+MAX_YEARS_PER_TICK = 5
+"""Play never skips drawing more than this many years in a row."""
 
 
 @solara.component
@@ -205,7 +235,7 @@ def SidebarTop(can_step: bool, playing: bool, speed: int, actions: Actions):
 @solara.component
 def PlayStatus(version: int, active: bool, speed: int, actions: Actions):
     """The play ticker, the speed Play reaches and how long the model took (rendered at every update)."""
-    Ticker(active, int(1000 / speed), version, actions.tick)
+    Ticker(active, actions.tick_interval_ms(), version, actions.tick)
     solara.HTML(tag="div", unsafe_innerHTML=html.escape(actions.play_rate), classes=["play-rate"])
     solara.HTML(tag="div", unsafe_innerHTML=html.escape(actions.timing), classes=["timing"])
 
