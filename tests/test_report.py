@@ -185,6 +185,20 @@ def test_rank_test_by_hand() -> None:
     assert rank_test([2.0, 2.0], [2.0, 2.0]) == 1.0
 
 
+def test_rank_test_agrees_with_scipy_with_and_without_ties() -> None:
+    from scipy import stats
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n1, n2 = rng.integers(2, 40, 2)
+        decimals = rng.integers(0, 3)  # rounding makes ties
+        a, b = np.round(rng.normal(0, 1, n1), decimals), np.round(rng.normal(0.4, 1, n2), decimals)
+        if np.all(np.r_[a, b] == a[0]):
+            continue
+        expected = stats.mannwhitneyu(a, b, alternative="two-sided", method="auto").pvalue
+        assert_allclose(rank_test(a, b), expected, rtol=1e-12, atol=1e-15)
+
+
 def test_holm_by_hand() -> None:
     # sorted 0.01, 0.03, 0.04 -> 3 * 0.01, 2 * 0.03, max(0.06, 1 * 0.04); returned in input order
     assert_allclose(holm_adjust([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])

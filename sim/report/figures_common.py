@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import AnchoredOffsetbox, DrawingArea, HPacker, TextArea
 from matplotlib.patches import Rectangle
-from scipy import stats
+from scipy.special import stdtrit
 
 from sim.plotting import DPI
 from sim.report.statistics import LEVEL
@@ -88,7 +88,7 @@ def _t_half(std: np.ndarray, count: np.ndarray) -> np.ndarray:
     """Half-width of the Student-t interval of a mean (NaN with fewer than two values)."""
     count = np.asarray(count, dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.5 + LEVEL / 2.0, np.where(count > 1, count - 1, np.nan))
+        t = stdtrit(np.where(count > 1, count - 1, np.nan), 0.5 + LEVEL / 2.0)
         return t * np.asarray(std, dtype=float) / np.sqrt(count)
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from scipy import stats
+from scipy.special import stdtrit
 
 from sim.report.figures_common import (
     FigureFile,
@@ -48,7 +48,7 @@ def _difference_band(frame: pd.DataFrame, reference: pd.DataFrame, column: str) 
     se = np.sqrt(va + vb)
     with np.errstate(invalid="ignore", divide="ignore"):
         dof = (va + vb) ** 2 / (va**2 / (both["count_a"] - 1) + vb**2 / (both["count_b"] - 1))
-        t = stats.t.ppf(0.5 + LEVEL / 2.0, dof)
+        t = stdtrit(dof, 0.5 + LEVEL / 2.0)
     half = np.where(se > 0, t * se, 0.0)
     half = np.where((both["count_a"] > 1) & (both["count_b"] > 1), half, np.nan)
     scale = 100.0 / both["mean_b"]

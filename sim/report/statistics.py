@@ -3,7 +3,9 @@
 * :func:`mean_interval`: the mean and its 95 % confidence interval (Student t) across replicates;
 * :func:`bootstrap_difference`: the difference of two means and its percentile-bootstrap interval,
   drawn from a fixed seed so that a report is the same every time it is built;
-* :func:`rank_test`: the two-sided Mann-Whitney U test (:func:`scipy.stats.mannwhitneyu`);
+* :func:`rank_test`: the two-sided Mann-Whitney U test, as :func:`scipy.stats.mannwhitneyu` computes it
+  (exact for small samples without ties, through scipy; otherwise its normal approximation with tie
+  and continuity corrections, computed here so that a report need not load ``scipy.stats``);
 * :func:`holm_adjust`: the Holm-Bonferroni correction for multiple comparisons (and
   :func:`benjamini_hochberg` for the false discovery rate, offered but not used by the report);
 * :func:`smallest_rank_p` and :func:`replicates_needed`: how many replicates a test needs.
@@ -11,11 +13,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy.special import stdtrit
 
 LEVEL = 0.95
 """Coverage of every interval in a report."""
@@ -77,7 +81,7 @@ def mean_interval(values: ArrayLike, level: float = LEVEL) -> Interval:
     mean = float(x.mean())
     if n < 2:
         return Interval(mean, float("nan"), float("nan"), n)
-    half = float(stats.t.ppf(0.5 + level / 2.0, n - 1) * x.std(ddof=1) / np.sqrt(n))
+    half = float(stdtrit(n - 1, 0.5 + level / 2.0) * x.std(ddof=1) / np.sqrt(n))
     return Interval(mean, mean - half, mean + half, n)
 
 
@@ -99,11 +103,23 @@ def bootstrap_difference(sample: ArrayLike, reference: ArrayLike, *, level: floa
     a = _values(sample, "sample")
     b = _values(reference, "reference")
     difference = float(a.mean() - b.mean())
-    rng = np.random.default_rng(seed)
-    means_a = a[rng.integers(0, a.size, size=(resamples, a.size))].mean(axis=1)
-    means_b = b[rng.integers(0, b.size, size=(resamples, b.size))].mean(axis=1)
+    index_a, index_b = _resample_indices(a.size, b.size, resamples, seed)
+    means_a = a[index_a].mean(axis=1)
+    means_b = b[index_b].mean(axis=1)
     low, high = np.quantile(means_a - means_b, [0.5 - level / 2.0, 0.5 + level / 2.0])
     return Interval(difference, float(low), float(high), int(min(a.size, b.size)))
+
+
+@lru_cache(maxsize=8)
+def _resample_indices(n_a: int, n_b: int, resamples: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The resampling indices of :func:`bootstrap_difference`: the same for every comparison of samples
+    of these sizes (each drawn from ``default_rng(seed)``), so they are drawn once and reused."""
+    rng = np.random.default_rng(seed)
+    index_a = rng.integers(0, n_a, size=(resamples, n_a))
+    index_b = rng.integers(0, n_b, size=(resamples, n_b))
+    index_a.flags.writeable = False
+    index_b.flags.writeable = False
+    return index_a, index_b
 
 
 def rank_test(sample: ArrayLike, reference: ArrayLike) -> float:
@@ -121,7 +137,22 @@ def rank_test(sample: ArrayLike, reference: ArrayLike) -> float:
     both = np.concatenate([a, b])
     if np.all(both == both[0]):
         return 1.0
-    return float(stats.mannwhitneyu(a, b, alternative="two-sided", method="auto").pvalue)
+    values, inverse, counts = np.unique(both, return_inverse=True, return_counts=True)
+    ties = bool((counts > 1).any())
+    n1, n2 = a.size, b.size
+    if (n1 <= 8 or n2 <= 8) and not ties:  # scipy's "auto": the exact distribution
+        from scipy import stats
+
+        return float(stats.mannwhitneyu(a, b, alternative="two-sided", method="exact").pvalue)
+    # the normal approximation as scipy computes it: average ranks, tie-corrected variance, continuity
+    ranks = (np.cumsum(counts) - counts + (counts + 1) / 2.0)[inverse.ravel()]
+    u1 = float(ranks[:n1].sum()) - n1 * (n1 + 1) / 2.0
+    u = max(u1, n1 * n2 - u1)
+    n = n1 + n2
+    tie_term = float(np.sum(counts.astype(float) ** 3 - counts))
+    sd = math.sqrt(n1 * n2 / 12.0 * ((n + 1) - tie_term / (n * (n - 1))))
+    z = (u - n1 * n2 / 2.0 - 0.5) / sd
+    return float(min(1.0, max(0.0, math.erfc(z / math.sqrt(2.0)))))
 
 
 def holm_adjust(pvalues: ArrayLike) -> np.ndarray:
