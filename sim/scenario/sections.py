@@ -17,6 +17,10 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 Positive = Annotated[float, Field(gt=0.0)]
 Year = Annotated[int, Field(ge=1990, le=2200)]
+Weight = Annotated[float, Field(ge=0.0, le=100.0)]
+"""A weight in a utility (graduates' choice): 0 to 100."""
+Pull = Annotated[float, Field(gt=0.0, le=100.0)]
+"""A positive attractiveness factor, at most 100."""
 FieldName = Literal[FIELDS]  # type: ignore[valid-type]
 SectorName = Literal[SECTORS]  # type: ignore[valid-type]
 StrategyName = Literal[STRATEGY_NAMES]  # type: ignore[valid-type]
@@ -62,8 +66,9 @@ class RunConfig(_Section):
         return None if self.provinces == "china" else int(self.provinces.split(":")[1])
 
 
-def _table(names: tuple[str, ...], what: str):
-    """A validator factory: the table must name every one of ``names`` with a value > 0."""
+def _table(names: tuple[str, ...], what: str, low: float | None = None, high: float = float("inf")):
+    """A validator factory: the table must name every one of ``names`` with a finite value > 0
+    (from ``low`` to ``high`` when given)."""
 
     def check(value: dict[str, float]) -> dict[str, float]:
         missing = [n for n in names if n not in value]
@@ -75,6 +80,11 @@ def _table(names: tuple[str, ...], what: str):
         bad = [k for k, v in value.items() if not (v > 0 and v < float("inf"))]
         if bad:
             raise ValueError(f"{bad[0]}: expected a finite number > 0, got {value[bad[0]]!r}")
+        if low is not None or high < float("inf"):
+            bad = [k for k, v in value.items() if not ((low is None or v >= low) and v <= high)]
+            if bad:
+                raise ValueError(f"{bad[0]}: expected a number from {low if low is not None else 0} to {high}, "
+                                 f"got {value[bad[0]]!r}")
         return {n: float(value[n]) for n in names}
 
     return check
@@ -88,12 +98,12 @@ class StructureConfig(_Section):
         "ev_batteries": 0.0142, "green_energy": 0.0189, "ict_consumer": 0.0473, "biotech": 0.0142,
         "real_estate": 0.0714, "services": 0.4663,
     }
-    """Shares of national GDP by sector at the base year (sum to 1): agriculture, real estate, services and the industry-and-construction block from NBS value added 2019 (sector_structure.csv); the split of that block over its six sectors is assumed (docs/ODD.md)."""
+    """Shares of national GDP by sector at the base year (sum to 1): agriculture, real estate, services and the industry-and-construction block from NBS value added 2019 (sector_structure.csv); the split of that block over its six sectors is assumed (docs/ODD.md). Each share from 0.001 to 1."""
     capital_output_ratio: dict[str, float] = {
         "agriculture": 2.0, "traditional_industry": 2.8, "advanced_manufacturing": 2.6, "ev_batteries": 2.6,
         "green_energy": 4.5, "ict_consumer": 2.2, "biotech": 2.4, "real_estate": 6.0, "services": 2.6,
     }
-    """Capital stock per unit of output by sector at the base year."""
+    """Capital stock per unit of output by sector at the base year (each from 0.1 to 20)."""
     field_shares: dict[str, float] = {
         "agriculture": 0.0367, "advanced_manufacturing": 0.1013, "ev_batteries": 0.0032, "green_energy": 0.0670,
         "ict_consumer": 0.0977, "biotech": 0.3235,
@@ -120,13 +130,18 @@ class StructureConfig(_Section):
     @field_validator("sector_shares")
     @classmethod
     def _sector_shares(cls, value: dict[str, float]) -> dict[str, float]:
-        value = _table(SECTORS, "sector")(value)
+        value = _table(SECTORS, "sector", low=0.001, high=1.0)(value)
         total = sum(value.values())
         if abs(total - 1.0) > 0.01:
             raise ValueError(f"sector shares must sum to 1 (within 0.01), got {total:.4f}")
         return value
 
-    @field_validator("capital_output_ratio", "skill_intensity")
+    @field_validator("capital_output_ratio")
+    @classmethod
+    def _capital_output(cls, value: dict[str, float]) -> dict[str, float]:
+        return _table(SECTORS, "sector", low=0.1, high=20.0)(value)
+
+    @field_validator("skill_intensity")
     @classmethod
     def _per_sector(cls, value: dict[str, float]) -> dict[str, float]:
         return _table(SECTORS, "sector")(value)
@@ -141,7 +156,7 @@ class StructureConfig(_Section):
 class InvestmentConfig(_Section):
     """``[investment]``: the national science budget and how the centre allocates its part."""
 
-    rd_intensity_target: Annotated[float, Field(ge=0.0, le=10.0)] = 3.2
+    rd_intensity_target: Annotated[float, Field(ge=0.1, le=10.0)] = 3.2
     """National R&D spending, % of GDP, reached in ``target_year`` (2.54 % observed in 2022)."""
     target_year: Year = 2035
     """Year in which the national R&D intensity reaches ``rd_intensity_target`` (linear path; constant after)."""
@@ -159,7 +174,7 @@ class InvestmentConfig(_Section):
     """Provinces or groups whose higher-education capacity gets ``talent_push_size`` extra."""
     talent_push_size: Annotated[float, Field(ge=0.0, le=5.0)] = 0.0
     """Extra graduates as a multiple of the base-year graduates of the pushed provinces."""
-    graduate_place_cost_cny_bn_per_k: Positive = 0.12
+    graduate_place_cost_cny_bn_per_k: Annotated[float, Field(gt=0.0, le=100.0)] = 0.12
     """Cost of one thousand extra graduates a year (four years of places), CNY bn."""
     education_depreciation: Fraction = 0.05
     """Yearly loss of the extra higher-education places that strategies pay for."""
@@ -170,11 +185,11 @@ class EconomyConfig(_Section):
 
     capital_share: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.4
     """Output elasticity of capital, a (China's labour share of GDP is about 0.5-0.6)."""
-    savings_rate: Fraction = 0.40
+    savings_rate: Annotated[float, Field(ge=0.05, le=1.0)] = 0.40
     """Share of income invested each year (gross capital formation is about 42 % of China's GDP)."""
-    depreciation: Fraction = 0.06
+    depreciation: Annotated[float, Field(ge=0.0, le=0.3)] = 0.06
     """Yearly depreciation of physical capital."""
-    base_tfp_growth: Annotated[float, Field(ge=-0.1, le=0.1)] = 0.02478
+    base_tfp_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.02478
     """Yearly productivity growth every sector gets at the 2012 level of national income, g0; the median of the shipped posterior (sim/data/posterior.csv)."""
     tfp_income_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.222
     """Convergence: base productivity growth falls with national real income per person, g0 (y_2012 / y)^lambda (lambda); the median of the shipped posterior (sim/data/posterior.csv)."""
@@ -182,7 +197,7 @@ class EconomyConfig(_Section):
     """Elasticity of productivity to the knowledge intensity (stock over GDP) a sector draws on, gamma (output-weighted mean over the field sectors); the median of the shipped posterior (sim/data/posterior.csv)."""
     max_knowledge_elasticity: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     """Upper bound of a sector's elasticity of productivity to knowledge intensity after field weights, transfer and absorptive capacity (at most proportional: a doubling of knowledge intensity at most doubles productivity)."""
-    catch_up_rate: Annotated[float, Field(ge=0.0, le=0.5)] = 0.02927
+    catch_up_rate: Annotated[float, Field(ge=0.0, le=0.2)] = 0.02927
     """Yearly closing of the log gap to the sector's most productive province, kappa; the median of the shipped posterior (sim/data/posterior.csv)."""
     absorptive_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
     """Elasticity of absorptive capacity to the relative skilled share."""
@@ -192,13 +207,13 @@ class EconomyConfig(_Section):
     """How strongly investment moves to sectors with higher returns, eta (0 keeps the sector mix)."""
     spillover_share: Fraction = 0.3
     """Weight of a neighbour's research capacity at zero distance in the knowledge it spills over."""
-    spillover_distance_km: Positive = 600.0
+    spillover_distance_km: Annotated[float, Field(ge=1.0, le=100_000.0)] = 600.0
     """Distance over which spillovers fall by a factor e (longer with connectivity)."""
-    connectivity: Annotated[float, Field(gt=0.0, le=10.0)] = 1.0
+    connectivity: Annotated[float, Field(ge=0.01, le=10.0)] = 1.0
     """Connectivity of every province at the start (1 = base year; infrastructure events raise it)."""
-    consumer_demand_elasticity: Annotated[float, Field(gt=0.0, le=20.0)] = 1.5
+    consumer_demand_elasticity: Annotated[float, Field(ge=1.0, le=20.0)] = 1.5
     """Price elasticity of national demand in consumer segments (crowding when finite)."""
-    income_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 1.2
+    income_elasticity: Annotated[float, Field(ge=0.0, le=1.5)] = 1.2
     """Growth of consumer-segment demand per unit growth of national income."""
     openness: Fraction = 1.0
     """Global openness to multinational R&D (1 = as in the base year)."""
@@ -211,7 +226,7 @@ class EconomyConfig(_Section):
 class ResearchConfig(_Section):
     """``[research]``: institutes, research output and graduates."""
 
-    depreciation: Fraction = 0.12
+    depreciation: Annotated[float, Field(ge=0.0, le=0.95)] = 0.12
     """Yearly depreciation of institutes' capacity."""
     capacity_growth: Annotated[float, Field(ge=0.0, le=0.5)] = 0.08
     """Growth of R&D spending before the base year, used to size the base-year capacity stock."""
@@ -219,14 +234,21 @@ class ResearchConfig(_Section):
     """Elasticity of research output to a province's research capacity, b (diminishing when < 1)."""
     agglomeration: Annotated[float, Field(ge=0.0, le=1.0)] = 0.1
     """Extra output elasticity for provinces above the mean capacity, g."""
-    breakthrough_chance: Fraction = 0.02
+    breakthrough_chance: Annotated[float, Field(ge=0.0, le=0.2)] = 0.02
     """Yearly chance of a breakthrough in a field for the province holding the most capacity."""
-    breakthrough_jump: Annotated[float, Field(ge=0.0, le=2.0)] = 0.05
+    breakthrough_jump: Annotated[float, Field(ge=0.0, le=0.5)] = 0.05
     """Productivity jump in the matching sector when a breakthrough happens."""
     efficiency_growth: Annotated[float, Field(ge=-0.1, le=0.3)] = 0.06441
     """Yearly growth of papers per unit of research capacity everywhere (publication practice, international indexing); the median of the shipped posterior (sim/data/posterior.csv)."""
     graduate_capacity_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2018
     """Elasticity of a province's graduates (higher-education places) to the research capacity it hosts, epsilon; the median of the shipped posterior (sim/data/posterior.csv)."""
+
+    @model_validator(mode="after")
+    def _capacity_can_be_sized(self) -> ResearchConfig:
+        if self.depreciation + self.capacity_growth < 0.01:
+            raise ValueError(f"depreciation + capacity_growth ({self.depreciation} + {self.capacity_growth}) must be "
+                             "at least 0.01: the base-year research capacity is R&D spending over their sum")
+        return self
 
 
 class MigrationConfig(_Section):
@@ -234,23 +256,23 @@ class MigrationConfig(_Section):
 
     graduate_mobility: Fraction = 0.35
     """Share of new graduates who look beyond their home province (0 = all stay home)."""
-    wage_weight: NonNegative = 1.0
+    wage_weight: Weight = 1.0
     """Weight of the log wage (GDP per worker) relative to the mean in graduates' choice."""
-    jobs_weight: NonNegative = 1.5
+    jobs_weight: Weight = 1.5
     """Weight of matching skilled openings per skilled worker already there."""
-    size_weight: NonNegative = 1.0
+    size_weight: Weight = 1.0
     """Weight of the log number of skilled openings (bigger labour markets draw more)."""
-    distance_cost: NonNegative = 0.8
+    distance_cost: Weight = 0.8
     """Utility cost per 1,000 km (divided by connectivity)."""
-    home_bias: NonNegative = 1.0
+    home_bias: Weight = 1.0
     """Extra utility of the home province among movers (hukou friction)."""
-    population_migration_rate: Annotated[float, Field(ge=0.0, le=0.2)] = 0.003976
+    population_migration_rate: Annotated[float, Field(ge=0.0, le=0.05)] = 0.003976
     """Net migration per unit of log income gap, a year; the median of the shipped posterior (sim/data/posterior.csv)."""
     population_path: Literal["observed_un", "constant"] = "observed_un"
     """National population growth: ``observed_un`` follows the observed growth (history table) and then the UN WPP 2024 medium outlook; ``constant`` uses ``natural_growth`` every year."""
     natural_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = -0.0006
     """Yearly natural change of population with ``population_path = "constant"`` (NBS 2022: -0.06 %)."""
-    participation: Annotated[float, Field(gt=0.0, le=1.0)] = 0.62
+    participation: Annotated[float, Field(ge=0.1, le=1.0)] = 0.62
     """Workers per resident."""
     skilled_retirement: Fraction = 0.025
     """Yearly share of skilled workers who retire (a 40-year career)."""

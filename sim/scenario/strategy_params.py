@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from sim.scenario.sections import Fraction, Positive, SectorName, _Section
+from sim.scenario.sections import Fraction, Pull, SectorName, _Section
 from sim.vocabulary import CONSUMER_SEGMENTS, ENDOWMENTS, FIELDS
 
 
@@ -70,7 +70,7 @@ class ForeignMultinationalConfig(_Section):
     """Zone incentives a year (land, offices, tax breaks) as a share of the science budget, paid beyond it out of the province's investment."""
     arrival_rate: Fraction = 0.35
     """Yearly chance of a lab at average attractiveness and full openness."""
-    lab_size: Positive = 2.0
+    lab_size: Annotated[float, Field(gt=0.0, le=1000.0)] = 2.0
     """Capacity of one multinational lab at the base year, CNY bn (it grows with national GDP)."""
     spillover: Annotated[float, Field(ge=0.0, le=10.0)] = 1.5
     """Transfer multiplier in a lab's sector."""
@@ -80,13 +80,13 @@ class ForeignMultinationalConfig(_Section):
     """Sectors multinational labs come in."""
     incentive_persistence: Fraction = 0.8
     """Share of last year's incentives that still draws labs this year (the zone's incentive stock decays)."""
-    coastal_pull: Positive = 1.5
+    coastal_pull: Pull = 1.5
     """Attractiveness factor of a coastal province for multinational labs."""
-    interior_pull: Positive = 0.7
+    interior_pull: Pull = 0.7
     """Attractiveness factor of an interior province for multinational labs."""
     incentive_pull_base: Annotated[float, Field(ge=0.0, le=10.0)] = 0.5
     """Attractiveness factor from incentives with none spent (it rises by one per lab-size of incentives)."""
-    incentive_pull_max: Positive = 2.0
+    incentive_pull_max: Pull = 2.0
     """Upper bound of the attractiveness factor from incentives."""
     max_arrival_chance: Fraction = 0.95
     """Upper bound of the yearly chance that a lab arrives."""
