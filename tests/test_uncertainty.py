@@ -76,3 +76,10 @@ def test_a_small_uncertainty_batch_records_draws_and_values(tmp_path) -> None:
     effects = pd.read_csv(report / "summary_effects.csv")
     assert set(effects["metric"]) >= {"gini", "gdp_real_cny_bn"} and effects["parameter_draws"].all()
     assert effects["share_higher"].between(0, 1).all()
+
+
+def test_the_size_of_an_uncertainty_experiment_counts_its_draws() -> None:
+    experiment = load_experiment(EXPERIMENTS / "strategy_comparison_uncertainty.toml")
+    assert experiment.runs_total == len(experiment.run_list) == 700
+    assert experiment.to_json()["runs_total"] == 700
+    assert experiment.describe_size() == "7 scenario(s) x 1 sweep point(s) x 50 parameter draw(s) x 2 replicate(s)"

@@ -238,8 +238,7 @@ def run_batch(experiment: str | Path | Experiment | ResolvedExperiment | dict[st
 
     def announce(missing: int, where: str) -> None:
         print(f"Experiment {exp.name!r}: {missing} of {exp.runs_total} run(s) to run "
-              f"({len(exp.scenarios)} scenario(s) x {exp.n_points} sweep point(s) x {exp.replicates} "
-              f"replicate(s)) on {where} -> {folder}/", file=sys.stderr, flush=True)
+              f"({exp.describe_size()}) on {where} -> {folder}/", file=sys.stderr, flush=True)
 
     target = _results_folder(folder, exp, _manifest(exp, runs_per_part))
     before = time.monotonic() - started

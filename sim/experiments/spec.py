@@ -127,9 +127,20 @@ class ResolvedExperiment:
         return math.prod(len(values) for _key, values in self.sweep)
 
     @property
+    def n_draws(self) -> int:
+        """Parameter draws per scenario and sweep point (1 without ``[uncertainty]``)."""
+        return self.spec.uncertainty.draws if self.spec.uncertainty is not None else 1
+
+    @property
     def runs_total(self) -> int:
-        """Length of the run list: scenarios x sweep points x replicates."""
-        return len(self.scenarios) * self.n_points * self.replicates
+        """Length of the run list: scenarios x sweep points x parameter draws x replicates."""
+        return len(self.scenarios) * self.n_points * self.n_draws * self.replicates
+
+    def describe_size(self) -> str:
+        """``7 scenario(s) x 1 sweep point(s) x 50 parameter draw(s) x 2 replicate(s)`` (draws only when drawn)."""
+        draws = f" x {self.n_draws} parameter draw(s)" if self.spec.uncertainty is not None else ""
+        return (f"{len(self.scenarios)} scenario(s) x {self.n_points} sweep point(s){draws} x "
+                f"{self.replicates} replicate(s)")
 
     # ---- the run list
     @cached_property
