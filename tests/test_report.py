@@ -470,7 +470,7 @@ def test_a_failed_build_leaves_the_old_report_whole(results: Path, tmp_path: Pat
 
     monkeypatch.setattr(figures, "FIGURES", (figures.figure_gini, broken, figures.figure_research))
     with pytest.raises(KeyboardInterrupt):
-        build_report(results, out, scorecard=scorecard_file, workers=1)
+        build_report(results, out, scorecard=scorecard_file, workers=1, cache=False)
     assert _report_state(out) == before, "the old report is untouched"
     assert not list(tmp_path.glob(".report.building-*")), "the temporary folder is removed"
 

@@ -52,8 +52,7 @@ def _write(data: ReportData, out: Path, *, svg: bool, scorecard: Path | str | bo
            workers: int | None, cache: bool) -> None:
     # the drawing modules import matplotlib and scipy: only when a report is written
     from sim.report.content import ReportContext
-    from sim.report.figures import FigureCache, collect_figures, figure_jobs, run_jobs
-    from sim.report.figures_common import SAVE_OPTIONS
+    from sim.report.figure_files import SAVE_OPTIONS, FigureCache, collect_figures, figure_names
     from sim.report.html import render_html
     from sim.report.markdown import render_markdown
     from sim.report.trust import Trust, cache_path, parameter_drivers, scorecard_for
@@ -61,7 +60,21 @@ def _write(data: ReportData, out: Path, *, svg: bool, scorecard: Path | str | bo
     figure_dir = out / "figures"
     figure_dir.mkdir()
     SAVE_OPTIONS["svg"] = svg
-    jobs = figure_jobs(data, figure_dir)
+    figure_cache = FigureCache(data.folder, svg) if cache else None
+    # every figure drawn before from these results by this code: copied, and matplotlib is not even loaded
+    hits = None
+    if figure_cache is not None:
+        figure_cache.prune()
+        names = figure_names(data)
+        hits = [figure_cache.get(name, figure_dir) for name in names]
+        if any(hit is None for hit in hits):
+            hits = None
+    if hits is None:
+        from sim.report.figures import figure_jobs
+
+        jobs = figure_jobs(data, figure_dir)
+    else:
+        jobs = [(name, None) for name in names]
     cached = False
     if scorecard is None:
         from sim.experiments.identity import code_hash
@@ -83,8 +96,15 @@ def _write(data: ReportData, out: Path, *, svg: bool, scorecard: Path | str | bo
                 "drivers": parameter_drivers(data),
                 "trust": None if score_job else scorecard_for(data.folder, data.manifest, scorecard)}
 
-    figure_cache = FigureCache(data.folder, svg) if cache else None
-    results, computed = run_jobs(jobs, workers, meanwhile=tables, cache=figure_cache)
+    if hits is None:
+        from sim.report.figures import run_jobs
+
+        results, computed = run_jobs(jobs, workers, meanwhile=tables, cache=figure_cache)
+    else:  # only the scorecard may be left to compute: here, while nothing else runs
+        computed = tables()
+        results = [(files, notes, None) for files, notes in hits]
+        if score_job:
+            results = [(scorecard_for(data.folder, data.manifest, None), [], None), *results]
     trust = computed["trust"]
     if score_job:
         card, _, error = results[0]

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.report.costs import format_bn
-from sim.report.figures_common import SECTIONS, FigureFile
+from sim.report.figure_files import SECTIONS, FigureFile
 from sim.report.statistics import BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED, CORRECTION, replicates_needed, smallest_rank_p
 from sim.report.tables import METRICS, format_number, format_relative
 

@@ -14,12 +14,9 @@ processes (each job's figures drawn once, in one process) and returns the result
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import multiprocessing
 import os
-import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from functools import partial
@@ -29,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import matplotlib as mpl
 
 from sim.plotting import FIGURE_STYLE
-from sim.report.figures_common import SAVE_OPTIONS, FigureFile
+from sim.report.figure_files import SAVE_OPTIONS, FigureCache, FigureFile, collect_figures
 from sim.report.figures_maps import MAP_KINDS, figure_map, figure_maps
 from sim.report.figures_provinces import figure_adoption, figure_rankings, ranking_groups
 from sim.report.figures_time import (
@@ -69,77 +66,6 @@ def figure_jobs(data: ReportData, folder: Path) -> list[tuple[str, Job]]:
         else:
             jobs.append((maker.__name__.removeprefix("figure_"), partial(maker, data, folder)))
     return jobs
-
-
-class FigureCache:
-    """Figures already drawn from the same results by the same code, kept in ``<results>/.report-cache/``.
-
-    A figure depends only on the results and the code, so a report built again from unchanged results
-    with unchanged code copies its figures from here instead of drawing them again. The key of a
-    figure job is the hash of the code (:func:`sim.experiments.identity.code_hash`), the manifest,
-    the name, size and modification time of every table part, whether SVG is written, and the job's
-    name; entries of any other key are removed when a report is built. Nothing is cached when the
-    results folder cannot be written.
-    """
-
-    def __init__(self, results: Path, svg: bool) -> None:
-        from sim.experiments.identity import code_hash
-
-        self.folder = results / ".report-cache" / "figures"
-        digest = hashlib.sha256(code_hash().encode())
-        digest.update((results / "manifest.json").read_bytes() if (results / "manifest.json").is_file() else b"")
-        for table in ("national", "province", "events", "runs"):
-            for part in sorted((results / table).glob("*.parquet")) if (results / table).is_dir() else []:
-                stat = part.stat()
-                digest.update(f"{table}/{part.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
-        digest.update(b"svg" if svg else b"png")
-        self.base = digest.hexdigest()[:16]
-
-    def _key(self, name: str) -> str:
-        return f"{self.base}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
-
-    def prune(self) -> None:
-        """Remove the entries of other results or other code."""
-        if self.folder.is_dir():
-            for path in self.folder.iterdir():
-                if not path.name.startswith(self.base):
-                    path.unlink(missing_ok=True)
-
-    def get(self, name: str, folder: Path) -> tuple[list[FigureFile], list[str]] | None:
-        """The figures of job ``name`` copied into ``folder`` and the notes it made, or None when not cached."""
-        key = self._key(name)
-        try:
-            entry = json.loads((self.folder / f"{key}.json").read_text(encoding="utf-8"))
-            files = []
-            for record in entry["figures"]:
-                paths = {}
-                for kind in ("png", "svg"):
-                    if record[kind] is not None:
-                        paths[kind] = folder / record[kind]
-                        shutil.copyfile(self.folder / f"{key}-{record[kind]}", paths[kind])
-                files.append(FigureFile(record["name"], record["section"], record["title"], record["caption"],
-                                        paths["png"], paths.get("svg")))
-            return files, list(entry["notes"])
-        except (OSError, ValueError, KeyError, TypeError):
-            return None
-
-    def put(self, name: str, files: list[FigureFile], notes: list[str]) -> None:
-        """Keep the figures of job ``name`` (quietly nothing when the folder cannot be written)."""
-        key = self._key(name)
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            records = []
-            for f in files:
-                for path in (f.png, f.svg):
-                    if path is not None:
-                        shutil.copyfile(path, self.folder / f"{key}-{path.name}")
-                records.append({"name": f.name, "section": f.section, "title": f.title, "caption": f.caption,
-                                "png": f.png.name, "svg": f.svg.name if f.svg is not None else None})
-            temporary = self.folder / f".{key}.json.{os.getpid()}"
-            temporary.write_text(json.dumps({"figures": records, "notes": notes}), encoding="utf-8")
-            os.replace(temporary, self.folder / f"{key}.json")  # the entry exists only once its files do
-        except OSError as exc:
-            log.info("figure cache not written (%s)", exc)
 
 
 _JOBS: list[tuple[str, Job]] = []
@@ -227,17 +153,3 @@ def make_figures(data: ReportData, folder: Path, *, svg: bool = False, workers: 
     jobs = figure_jobs(data, folder)
     results, _ = run_jobs(jobs, workers)
     return collect_figures(data, jobs, results)
-
-
-def collect_figures(data: ReportData, jobs: list[tuple[str, Job]],
-                    results: list[tuple[Any, list[str], str | None]]) -> list[FigureFile]:
-    """The figures of ``results`` in job order; notes and failures added to ``data.notes`` (once each)."""
-    made: list[FigureFile] = []
-    for (name, _), (files, notes, error) in zip(jobs, results, strict=True):
-        for note in notes:
-            if note not in data.notes:
-                data.notes.append(note)
-        if error is not None:
-            data.notes.append(f"Figure {name} could not be drawn: {error}")
-        made.extend(files or [])
-    return made

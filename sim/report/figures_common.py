@@ -9,7 +9,6 @@ Scenario colours are :attr:`ReportData.colours <sim.report.data.ReportData>` (Ok
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -22,6 +21,7 @@ from matplotlib.patches import Rectangle
 from scipy.special import stdtrit
 
 from sim.plotting import DPI
+from sim.report.figure_files import SAVE_OPTIONS
 from sim.report.statistics import LEVEL
 
 if TYPE_CHECKING:
@@ -29,44 +29,9 @@ if TYPE_CHECKING:
 
     from sim.report.data import ReportData
 
-@dataclass(frozen=True)
-class FigureFile:
-    """A figure written to disk.
-
-    Attributes:
-        name: the file stem (``figures/<name>.png`` and ``.svg``).
-        section: the report section it belongs to.
-        title: a one-line title.
-        caption: how to read it.
-        png, svg: the files (``svg`` is None unless SVG was asked for).
-    """
-
-    name: str
-    section: str
-    title: str
-    caption: str
-    png: Path
-    svg: Path | None = None
-
-
-SECTIONS: dict[str, str] = {
-    "inequality": "Inequality between provinces",
-    "output": "National output and research",
-    "tradeoff": "The trade-off: inequality against output",
-    "maps": "Provinces on the map",
-    "ranking": "Research-output ranking of provinces",
-    "adoption": "Strategy adoption",
-}
-"""Report sections that hold figures, in order."""
-
-
 def slug(text: str) -> str:
     """A file-name-safe form of a scenario or group name."""
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
-
-
-SAVE_OPTIONS: dict[str, bool] = {"svg": False}
-"""How :func:`save_figure` saves: ``svg`` True writes an SVG beside each PNG (``sim report --svg``)."""
 
 
 def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, Path | None]:

@@ -15,7 +15,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim.plotting import draw_tiles, grid_provinces, province_code, tile_positions
-from sim.report.figures_common import FigureFile, panel_title, save_figure
+from sim.report.figure_files import MAP_KINDS, FigureFile
+from sim.report.figures_common import panel_title, save_figure
 
 if TYPE_CHECKING:
     from sim.report.data import ReportData
@@ -135,15 +136,6 @@ def _province_key(ax, provinces: list[str], columns: int) -> None:
 
 TILE_NOTE = ("Tile-grid map of China's 31 provinces: each tile is one province, placed roughly where it lies, "
              "with its two-letter code (ISO 3166-2:CN; the key under the maps gives the full names). ")
-
-
-MAP_KINDS: tuple[tuple[str, str, str, bool], ...] = (
-    ("gdp_per_capita_cny", "GDP per capita", "map_gdp_per_capita", False),
-    ("gdp_per_capita_cny", "GDP per capita", "map_gdp_per_capita_vs_baseline", True),
-    ("research_output", "research output", "map_research_output", False),
-    ("research_output", "research output", "map_research_output_vs_baseline", True),
-)
-"""The map figures: (province column, what it is, file stem, against baseline)."""
 
 
 def _map_province(data: ReportData) -> pd.DataFrame:

@@ -17,7 +17,8 @@ from matplotlib.lines import Line2D
 
 from sim.plotting import strategies_in_order, strategy_colour
 from sim.report.data import manifest_scenarios
-from sim.report.figures_common import FigureFile, panel_title, save_figure, slug, year_axis
+from sim.report.figure_files import RANKING_LIMIT, FigureFile, ranking_groups  # noqa: F401 (re-exported)
+from sim.report.figures_common import panel_title, save_figure, slug, year_axis
 
 if TYPE_CHECKING:
     from sim.report.data import ReportData
@@ -33,29 +34,10 @@ STRATEGY_DASHES: tuple[object, ...] = ("-", (0, (5, 2)), (0, (1, 1.5)), (0, (6, 
 # bump charts
 
 
-RANKING_LIMIT = 8
-"""At most this many bump charts (one per scenario) in a report."""
-
-
 def research_ranks(province: pd.DataFrame) -> pd.DataFrame:
     """Ranks by mean research output across runs: one row per year, one column per province (1 = most)."""
     means = province.groupby(["year", "province"], observed=True)["research_output"].mean().unstack("province")
     return means.rank(axis=1, ascending=False, method="first")
-
-
-def ranking_groups(data: ReportData) -> list[str]:
-    """The groups that get a bump chart (at most :data:`RANKING_LIMIT`; a note says when some do not)."""
-    if data.province.empty or "research_output" not in data.province:
-        return []
-    present = set(data.province["group"].unique())
-    groups = [g for g in data.groups if g in present]
-    if len(groups) > RANKING_LIMIT:
-        note = (f"Ranking charts are drawn for the first {RANKING_LIMIT} of {len(groups)} scenarios "
-                "only (one chart each).")
-        if note not in data.notes:
-            data.notes.append(note)
-        groups = groups[:RANKING_LIMIT]
-    return groups
 
 
 def figure_rankings(data: ReportData, folder: Path, top: int = 20, only: list[str] | None = None) -> list[FigureFile]:

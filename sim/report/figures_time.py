@@ -18,8 +18,8 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from scipy.special import stdtrit
 
+from sim.report.figure_files import FigureFile
 from sim.report.figures_common import (
-    FigureFile,
     band_note,
     legend_height,
     panel_title,

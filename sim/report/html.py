@@ -35,7 +35,7 @@ from sim.report.content import (
     scorecard_rows,
     trust_paragraphs,
 )
-from sim.report.figures_common import FigureFile
+from sim.report.figure_files import FigureFile
 from sim.report.statistics import CORRECTION
 from sim.report.tables import END_YEAR_METRICS, METRICS, format_comparison, format_number
 
