@@ -221,7 +221,8 @@ def render_html(ctx: ReportContext) -> str:
         summary = (f'<section id="summary" class="summary"><h2>Summary</h2><ul class="summary">{items}</ul>'
                    '<p class="note">Generated from the results. Percentages are end-year differences from the '
                    "reference (mean over the paired runs); the counts say in how many paired runs the difference "
-                   'goes that way. Costs and returns: see the <a href="#costs">cost table</a>.</p></section>')
+                   'goes that way. Costs and returns: the <a href="#costs">cost table</a>. How far to trust these '
+                   'numbers: the <a href="#trust">validation scorecard</a>.</p></section>')
 
     header, rows = glance_rows(ctx)
     for row in rows:
