@@ -273,5 +273,5 @@ def test_cli_error_in_a_real_subprocess(tmp_path: Path, scenario_dir: Path) -> N
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines() == [
         f"error: {path}: replicate: unknown key (did you mean 'replicates'?); allowed: description, executor, "
-        "name, record, replicates, scenarios, seed, sensitivity, set, sweep, uncertainty"]
+        "name, record, replicates, robustness, scenarios, seed, sensitivity, set, sweep, uncertainty"]
     assert not out.exists()
