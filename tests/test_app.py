@@ -605,8 +605,11 @@ def test_screenshots(server, browser):
         _wait_for_text(page, ".sim-map svg", "than the nation")
         ARTEFACTS.mkdir(exist_ok=True)
         page.mouse.move(5, 1400)  # no hover outline on the map
-        page.evaluate("() => { for (const e of document.querySelectorAll('*')) { if (e.scrollTop) e.scrollTop = 0; } "
-                      "window.scrollTo(0, 0); }")
+        page.keyboard.press("Escape")
+        page.evaluate("() => document.activeElement && document.activeElement.blur()")  # nothing scrolls back to it
+        page.wait_for_function("() => { window.scrollTo(0, 0); return window.scrollY === 0 "
+                               "&& document.querySelector('.sim-year').getBoundingClientRect().top >= 0; }",
+                               timeout=UPDATE_TIMEOUT_MS)
         page.screenshot(path=str(ARTEFACTS / "app.png"))
         page.locator(".sim-map svg [data-province='Anhui']").click()
         card = page.locator(".sim-province")

@@ -370,7 +370,7 @@ PROVINCE_PANELS: tuple[tuple[str, str, str, int], ...] = (
 )
 """The province plot's panels: (ProvinceYear field, title, unit, decimals)."""
 
-PANEL_W, PANEL_H = 300.0, 180.0
+PANEL_W, PANEL_H = 316.0, 180.0
 
 
 def national_line(snapshot: Snapshot, key: str) -> list[float]:
@@ -406,7 +406,7 @@ def draw_province(snapshot: Snapshot, name: str) -> str:
         low = min(own + nation + [0.0])
         high = max(own + nation)
         ticks = svg.nice_ticks(low, high if high > low else low + 1, 4)
-        frame = svg.Frame(left=ox + 52, top=oy + 34, right=ox + PANEL_W - 52, bottom=oy + PANEL_H - 24,
+        frame = svg.Frame(left=ox + 52, top=oy + 34, right=ox + PANEL_W - 68, bottom=oy + PANEL_H - 24,
                           x0=snapshot.start_year - 0.5, x1=snapshot.end_year + 0.5,
                           y0=min(low, ticks[0]), y1=max(high, ticks[-1]))
         body.append(f'<text x="{ox + 4:.1f}" y="{oy + 13:.1f}" font-size="12.5" font-weight="bold" fill="#222">'
@@ -420,9 +420,10 @@ def draw_province(snapshot: Snapshot, name: str) -> str:
                                                    end_label=svg.number(own[-1], decimals))))
     legend_y = 2 * (PANEL_H + 10) + 4
     nation_label = "the nation (GDP per person of China; otherwise the average province)"
-    body.append(svg.legend([(name, colour, ""), (nation_label, "#555555", "5 4")], 4, legend_y + 10, width - 8))
-    # the strategy band
-    band_top = legend_y + 44
+    entries = [(name, colour, ""), (nation_label, "#555555", "5 4")]
+    body.append(svg.legend(entries, 4, legend_y + 10, width - 8))
+    # the strategy band, below the legend (one row, or two for a long province name)
+    band_top = legend_y + 44 + 18 * (svg.legend_rows(entries, width - 8) - 1)
     frame = svg.Frame(left=52, top=band_top, right=width - 52, bottom=band_top + 20,
                       x0=snapshot.start_year - 0.5, x1=snapshot.end_year + 0.5, y0=0, y1=1)
     body.append(f'<text x="4" y="{band_top - 6:.1f}" font-size="12.5" font-weight="bold" fill="#222">Strategy, '
