@@ -45,11 +45,14 @@ test: $(STAMP_TEST) browser
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check sim tests benchmarks
 
-# speed of one run, then the batch runner against mesa.batch_run, 2 workers vs 1, memory
+# speed of one run, then the batch runner against mesa.batch_run, 2 workers vs 1, memory, then
+# sim report on the 210-run comparison and the dashboard's Step on the server
 # (BENCH="--large --sobol" adds 100,000 short runs and Sobol N=1024 over 10 parameters: long)
 bench: $(STAMP_RUN)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/batch.py $(BENCH)
+	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/app.py --no-browser
 
 clean:
 	rm -rf $(VENV) results reports .pytest_cache
