@@ -246,6 +246,15 @@ class YearlyProcesses:
         knowledge[:, FIELD_SECTOR] = knowledge_field
         return own, knowledge
 
+    def base_growth(self) -> float:
+        """Base productivity growth this year: g0 (y_2012 / y)^lambda for a positive g0, which slows as
+        national income rises; a negative g0 stays as it is (scaled by income it would fall without
+        bound as income falls, and the run would collapse)."""
+        ec = self.scenario.economy
+        if ec.base_tfp_growth <= 0.0:
+            return float(ec.base_tfp_growth)
+        return ec.base_tfp_growth * self.income_level ** -ec.tfp_income_elasticity
+
     def grow_knowledge(self) -> None:
         state = self.state
         ec = self.scenario.economy
@@ -257,7 +266,7 @@ class YearlyProcesses:
         share = state.skilled_share
         absorptive = (share / (state.skilled.sum() / state.workers.sum())) ** ec.absorptive_elasticity
         growth = economy.productivity_growth(state.productivity, knowledge_growth, state.transfer, absorptive,
-                                             ec.base_tfp_growth * self.income_level ** -ec.tfp_income_elasticity,
+                                             self.base_growth(),
                                              ec.knowledge_effect * self.knowledge_weights, ec.catch_up_rate,
                                              ec.max_knowledge_elasticity)
         state.productivity *= np.exp(growth)

@@ -192,7 +192,7 @@ class EconomyConfig(_Section):
     base_tfp_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.02478
     """Yearly productivity growth every sector gets at the 2012 level of national income, g0; the median of the shipped posterior (sim/data/posterior.csv)."""
     tfp_income_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.222
-    """Convergence: base productivity growth falls with national real income per person, g0 (y_2012 / y)^lambda (lambda); the median of the shipped posterior (sim/data/posterior.csv)."""
+    """Convergence: base productivity growth falls with national real income per person, g0 (y_2012 / y)^lambda (lambda; a negative g0 is not scaled); the median of the shipped posterior (sim/data/posterior.csv)."""
     knowledge_effect: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2241
     """Elasticity of productivity to the knowledge intensity (stock over GDP) a sector draws on, gamma (output-weighted mean over the field sectors); the median of the shipped posterior (sim/data/posterior.csv)."""
     max_knowledge_elasticity: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
