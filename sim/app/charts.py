@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.app import svg
+import sim.app.svg as svg
 from sim.app.session import Snapshot
 from sim.plotting import (
     BLUE,
