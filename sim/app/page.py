@@ -252,7 +252,7 @@ def SidebarControls(c: Controls, actions: Actions):
            TIPS["scenario"])
 
     solara.HTML(tag="div", unsafe_innerHTML="Science money and people", classes=["section"])
-    Slider("National R&D intensity", c.rd_intensity_target, 0.1, 10.0, 0.1, 1, " % of GDP",
+    Slider("National R&D intensity", c.rd_intensity_target, 0.0, 10.0, 0.1, 1, " % of GDP",
            "R&D spending reached in the target year (2.54 % of GDP in 2022).", "ctl-rd",
            lambda v: change(rd_intensity_target=float(v)), TIPS["rd"])
     Slider("Graduate mobility", c.graduate_mobility, 0.0, 1.0, 0.05, 2, "",
