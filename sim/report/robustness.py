@@ -13,15 +13,13 @@ from __future__ import annotations
 import base64
 import html
 import logging
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
 from sim.errors import ResultsError
 from sim.experiments.store import read_manifest
+from sim.report.atomic import building
 
 log = logging.getLogger(__name__)
 
@@ -188,9 +186,7 @@ def build_robustness_report(results: str | Path, out: str | Path | None = None, 
     verdict = verdicts(table)
     words = sentences(table)
     out = Path(out) if out is not None else folder / "report"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with building(out) as work:
         (work / "figures").mkdir()
         figures = robustness_figure(table, work / "figures" / "robustness_signs", svg=svg)
         table.to_csv(work / "robustness.csv", index=False)
@@ -226,20 +222,5 @@ def build_robustness_report(results: str | Path, out: str | Path | None = None, 
               f"![Sign of each effect per condition](figures/{figures[0].name})", "", "## Verdicts", "",
               _verdict_rows(verdict).to_string(index=False), "", "## Method", "", METHOD, ""]
         (work / "report.md").write_text("\n".join(md), encoding="utf-8")
-        _swap(work, out)
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
     log.info("robustness report written to %s", out)
     return out
-
-
-def _swap(new: Path, out: Path) -> None:
-    """Put the finished folder ``new`` at ``out``: the old report is moved aside, then removed."""
-    old = None
-    if out.exists():
-        old = out.parent / f".{out.name}.old.{os.getpid()}"
-        os.replace(out, old)
-    os.replace(new, out)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
