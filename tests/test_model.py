@@ -189,6 +189,27 @@ def test_hindcast_start_year_uses_history():
     assert national.loc[2015, "rd_budget_cny_bn"] == pytest.approx(model.data.observed_rd[2015].sum(), rel=1e-9)
 
 
+def test_first_year_knowledge_intensity_is_measured_from_the_year_before():
+    """Every year compares this year's knowledge stock over last year's GDP with the same ratio a year
+    earlier; the first year's earlier ratio divides by the observed GDP of the year before the start (real
+    growth from the GRP index), not the start year's, or year one's productivity jumps."""
+    from sim.data import load_grp_index, national_real_growth
+
+    for start in (2012, 2022):
+        model = RegionalGrowthModel(overrides=[f"run.start_year={start}", f"investment.target_year={start + 8}"],
+                                    seed=1)
+        index = load_grp_index().set_index(["province", "year"])["grp_index"]
+        growth = np.array([index[(name, start)] / 100 - 1 for name in model.province_names])
+        np.testing.assert_allclose(model.data.prior_growth, growth)
+        stock = model.knowledge_stock()[1]
+        np.testing.assert_allclose(model.knowledge_previous,
+                                   stock / (model.state.gdp / (1 + growth))[:, None], rtol=1e-12)
+    # synthetic regions take the nation's real growth of the start year (2022: 3.0 % published by NBS)
+    assert national_real_growth(2022) == pytest.approx(0.030, abs=0.002)
+    synthetic = RegionalGrowthModel(overrides=['run.provinces="synthetic:40"'], seed=3)
+    np.testing.assert_allclose(synthetic.data.prior_growth, national_real_growth(2022))
+
+
 def test_budgets_stay_positive_over_long_horizons_and_high_intensity():
     scenario = load_scenario(SCENARIOS / "mixed.toml", ["investment.rd_intensity_target=10",
                                                         "migration.graduate_mobility=1.0", "run.end_year=2100"])

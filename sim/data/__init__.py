@@ -182,6 +182,10 @@ class RegionData:
     synthetic: bool = False
     observed_rd: dict[int, np.ndarray] = field(default_factory=dict)
     """Observed R&D expenditure (CNY bn) per later year, for hindcasts."""
+    prior_growth: np.ndarray | None = None
+    """Real GDP growth from the year before ``year`` to ``year`` (0.03 = 3 %), per region: where GDP
+    stood a year before the start, which the first year's change in knowledge intensity is measured
+    from. None: the national growth of ``year`` (:func:`national_real_growth`)."""
 
     @property
     def size(self) -> int:
@@ -220,6 +224,10 @@ def china_data(year: int = 2022) -> RegionData:
         if later > year:
             rows = filled[filled["year"] == later].set_index("province").loc[static.index]
             observed[int(later)] = rows["rd_expenditure_100m_yuan"].to_numpy(float) / 10.0
+    index = load_grp_index()
+    prior = index[index["year"] == year].set_index("province")["grp_index"].reindex(static.index)
+    if prior.isna().any():
+        raise ValueError(f"grp_index.csv has no {year} growth for {', '.join(prior.index[prior.isna()])}")
     return RegionData(
         names=list(static.index),
         capitals=list(static["capital"]),
@@ -236,7 +244,27 @@ def china_data(year: int = 2022) -> RegionData:
         endowments=endowments.to_numpy(float),
         year=year,
         observed_rd=observed,
+        prior_growth=prior.to_numpy(float) / 100.0 - 1.0,
     )
+
+
+@lru_cache(maxsize=32)
+def national_real_growth(year: int) -> float:
+    """China's real GDP growth in ``year`` (0.03 = 3 %): the provinces' real growth (``grp_index.csv``)
+    weighted by their GDP of the year before.
+
+    Raises:
+        ValueError: for a year either table does not cover.
+    """
+    index = load_grp_index()
+    panel = load_gdp_population_panel()
+    growth = index[index["year"] == year].set_index("province")["grp_index"] / 100.0
+    weights = panel[panel["year"] == year - 1].set_index("province")["gdp_100m_yuan"]
+    if growth.empty or weights.empty:
+        raise ValueError(f"no real growth for {year} (grp_index.csv covers {index['year'].min()}-"
+                         f"{index['year'].max()}, the GDP panel {panel['year'].min()}-{panel['year'].max()})")
+    weights = weights.reindex(growth.index)
+    return float((growth * weights).sum() / weights.sum() - 1.0)
 
 
 def synthetic_data(n: int, rng: np.random.Generator, year: int = 2022) -> RegionData:
@@ -278,6 +306,7 @@ def synthetic_data(n: int, rng: np.random.Generator, year: int = 2022) -> Region
         endowments=endowments,
         year=year,
         synthetic=True,
+        prior_growth=np.full(n, national_real_growth(year)),
     )
 
 

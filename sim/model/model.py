@@ -16,7 +16,7 @@ import mesa
 import numpy as np
 
 import sim.model.economy as economy
-from sim.data import china_data, synthetic_data
+from sim.data import china_data, national_real_growth, synthetic_data
 from sim.data.national import real_income_relative
 from sim.errors import ModelInvariantError, ScenarioError
 from sim.model.agents import Institute, InstituteRegistry, Province
@@ -217,7 +217,11 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         self.income_level0 = real_income_relative(self.start_year) if n_synthetic is None else 1.0
         self.megacities = self.megacity_mask()
         self.amenity = self.calibrate_amenity()
-        self.knowledge_previous = np.maximum(self.knowledge_stock()[1], 1e-12) / self.state.gdp[:, None]
+        # knowledge intensity a year before the first step: this year's stock over last year's GDP, as
+        # every later year compares this year's stock with last year's GDP
+        prior = self.data.prior_growth
+        gdp_before = self.state.gdp / (1.0 + (national_real_growth(self.data.year) if prior is None else prior))
+        self.knowledge_previous = np.maximum(self.knowledge_stock()[1], 1e-12) / gdp_before[:, None]
         self.knowledge_weights = knowledge_weights(by_field, output, ec.field_returns)
         self.talent_push = self.group_mask(cfg.investment.talent_push) * cfg.investment.talent_push_size
 
