@@ -145,3 +145,23 @@ def test_equal_marginal_returns_weights_are_neutral_on_average() -> None:
         {"economy.field_returns": "uniform"}))
     assert (uniform.knowledge_weights == 1.0).all()
     assert isinstance(pd.Series(weights).max(), float)
+
+
+def test_switch_off_decomposition_compares_like_with_like() -> None:
+    """The ODD 6c table's runs: baseline against itself is zero; switching the fund off removes its money."""
+    from sim.analysis.decomposition import RULES, VARIANTS, Variant, decomposition, markdown
+
+    variants = [Variant("baseline", "baseline"), VARIANTS[0], VARIANTS[2]]
+    table = decomposition(variants, seeds=(1, 2), end_year=2027, progress=False)
+    assert list(table["rule"]) == list(RULES) * 3
+    itself = table[table["label"] == "baseline"]
+    assert np.allclose(itself[["gdp_pct", "gini", "theil_between", "instruments_tn"]], 0.0)
+    assert itself["return_per_yuan"].isna().all()
+    hefei = table[table["label"] == "hefei"].set_index("rule")
+    no_fund = table[table["label"] == VARIANTS[2].label].set_index("rule")
+    assert (hefei["instruments_tn"] > 0.05).all()
+    assert np.allclose(no_fund["instruments_tn"], 0.0)
+    # the return is real GDP gained per yuan of instruments: its sign follows the GDP gained
+    assert np.isfinite(hefei["return_per_yuan"]).all()
+    text = markdown(table)
+    assert text.count("\n| hefei |") == 1 and "Baseline at the end year: Gini" in text
