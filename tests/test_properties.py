@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
+import sim.model.economy as economy
 from sim import RegionalGrowthModel
 from sim.errors import ScenarioError
 from sim.scenario import Scenario, load_scenario
@@ -169,15 +170,8 @@ def test_sampled_parameters_run_to_2100_with_finite_nonnegative_outputs(values: 
     run(values)
 
 
-UPPER_CORNER_RUNS_AWAY = pytest.mark.xfail(strict=True, raises=ValueError, reason=(
-    "every value at its upper bound: Beijing (megacity) receives the whole central budget (central_share 1, "
-    "concentration 1) with transfer 10 and absorptive elasticity 3, and its GDP per person runs away (1e11 CNY "
-    "by 2052) until migration towards it empties other provinces (population <= 0 in 2054); not yet refused"))
-
-
-@pytest.mark.parametrize("which", ["lower", pytest.param("upper", marks=UPPER_CORNER_RUNS_AWAY),
-                                   "alternate", "alternate_other"])
-def test_corners_run_to_2100_with_finite_nonnegative_outputs(which: str) -> None:
+def corner_values(which: str) -> dict[str, Any]:
+    """Every key at its lower or upper end (``lower``, ``upper``) or alternately at one and the other."""
     keys = list(PARAMETERS)
     if which in ("lower", "upper"):
         values = {key: corner(key, which == "upper") for key in keys}
@@ -187,7 +181,54 @@ def test_corners_run_to_2100_with_finite_nonnegative_outputs(which: str) -> None
     values["investment.target_year"] = 2200 if which == "upper" else 2022
     extreme = {"lower": lambda *r: r[-2], "upper": lambda *r: r[-1]}.get(which, lambda *r: r[-1] if len(r[1]) % 2 else r[-2])
     values.update(tables(extreme))
-    run(values)
+    return values
+
+
+@pytest.mark.parametrize("which", ["lower", "upper", "alternate", "alternate_other"])
+def test_corners_run_to_2100_with_finite_nonnegative_outputs(which: str) -> None:
+    run(corner_values(which))
+
+
+def test_migration_takes_at_most_a_share_of_a_province_under_heavy_outflow() -> None:
+    """The upper corner: the centre's whole budget goes to Beijing and incomes diverge by orders of
+    magnitude; the income gradient asks some provinces for more people than they have (it asked 82 %
+    of one province's residents in a year before the bound), and every province keeps people."""
+    model = RegionalGrowthModel(BASE.with_values(corner_values("upper"), "test values"), seed=1)
+    shares = []
+    while model.year < 2100:
+        model.step()
+        state = model.state
+        assert np.all(state.population > 0.0), model.year
+        assert abs(state.net_migration.sum()) <= 1e-9 * state.population.sum(), model.year
+        shares.append(-state.net_migration / (state.population - state.net_migration))
+    shares = np.array(shares)
+    assert shares.max() <= economy.MAX_NET_OUTFLOW_SHARE * (1 + 1e-12)
+    binding = np.isclose(shares, economy.MAX_NET_OUTFLOW_SHARE, rtol=1e-12)
+    assert binding.any(axis=1).sum() >= 10  # the bound holds many provinces in many years, not once
+
+
+def test_income_migration_bound_by_hand() -> None:
+    # two regions of 10 million, incomes 1 and e^60: the gradient asks 0.05 x 10 x 30 = 15 million of
+    # the poor one; a tenth of its residents (1 million) leaves, and all of them arrive in the rich one
+    moves = economy.income_migration(np.array([10.0, 10.0]), np.array([1.0, math.exp(60.0)]), 0.05)
+    np.testing.assert_allclose(moves, [-1.0, 1.0], rtol=1e-12)
+    # three regions: two poor ones each lose their tenth, the rich one receives both
+    moves = economy.income_migration(np.array([10.0, 20.0, 30.0]), np.array([1.0, 1.0, math.exp(100.0)]), 0.05)
+    np.testing.assert_allclose(moves, [-1.0, -2.0, 3.0], rtol=1e-12)
+    # below the bound the flows are the gradient's: m_i = rate P_i (ln y_i - mean ln y)
+    population, income = np.array([10.0, 20.0, 30.0]), np.array([1.0, 2.0, 4.0])
+    gap = np.log(income) - np.dot(population, np.log(income)) / population.sum()
+    np.testing.assert_allclose(economy.income_migration(population, income, 0.01), 0.01 * population * gap,
+                               rtol=1e-12)
+    # a bound of zero stops net migration altogether
+    assert economy.income_migration(population, income, 0.01, max_outflow_share=0.0).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_demands_limited_to_income_by_hand() -> None:
+    # 60 + 90 = 150 asked of an income of 100: both scaled by 2/3, their ratio kept
+    np.testing.assert_allclose(economy.limit_to_income(np.array([60.0, 0.0, 90.0]), 100.0), [40.0, 0.0, 60.0])
+    within = np.array([30.0, 0.0, 40.0])
+    assert economy.limit_to_income(within.copy(), 100.0).tolist() == within.tolist()  # untouched when within
 
 
 @pytest.mark.parametrize("key, value", [

@@ -313,8 +313,11 @@ class YearlyProcesses:
         state.gdp_real = state.gdp_real * growth
         state.gdp_real_national = state.gdp_real_national * national_growth
         state.real_output = supply  # quantities (base-year prices are 1)
-        demand = self.demand0 * (state.gdp.sum() / self.gdp_national0) ** ec.income_elasticity * state.demand_shift
+        income = state.gdp.sum()
+        demand = self.demand0 * (income / self.gdp_national0) ** ec.income_elasticity * state.demand_shift
         unconstrained = self.unconstrained
+        demand[unconstrained] = 0.0
+        economy.limit_to_income(demand, income)  # budget shares cannot pass the whole income
         demand[unconstrained] = 1.0
         state.price = economy.market_prices(demand, national_supply, self.demand_elasticity, self.price_exponent)
         state.price[unconstrained] = 1.0
