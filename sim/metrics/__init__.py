@@ -23,6 +23,7 @@ Modules: :mod:`~sim.metrics.inequality`, :mod:`~sim.metrics.convergence`,
 
 from sim.metrics.convergence import BetaConvergence, beta_convergence
 from sim.metrics.inequality import (
+    InequalityGroups,
     TheilDecomposition,
     coast_interior_ratio,
     coefficient_of_variation,
@@ -36,6 +37,7 @@ from sim.metrics.research import interior_in_top, interior_share, rank_descendin
 
 __all__ = [
     "BetaConvergence",
+    "InequalityGroups",
     "TheilDecomposition",
     "beta_convergence",
     "coast_interior_ratio",

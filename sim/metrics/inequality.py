@@ -48,14 +48,19 @@ def _all_equal(y: FloatArray) -> bool:
 def _gini(y: FloatArray, w: FloatArray) -> float:
     if _all_equal(y):
         return 0.0
+    return _gini_unequal(y, w)
+
+
+def _gini_unequal(y: FloatArray, w: FloatArray) -> float:
     order = np.argsort(y, kind="stable")
     ys, ws = y[order], w[order]
     cum_w = np.cumsum(ws)
     cum_y = np.cumsum(ws * ys)
     f = ws / cum_w[-1]  # population share of each unit
     gap = cum_w / cum_w[-1] - cum_y / cum_y[-1]  # F_i - L_i >= 0
-    gap_prev = np.concatenate(([0.0], gap[:-1]))  # F_{i-1} - L_{i-1}
-    g = float(np.dot(f, gap + gap_prev))
+    pairs = gap.copy()  # (F_i - L_i) + (F_{i-1} - L_{i-1}), with F_0 = L_0 = 0
+    pairs[1:] += gap[:-1]
+    g = float(np.dot(f, pairs))
     return min(max(g, 0.0), 1.0)
 
 
@@ -336,21 +341,100 @@ def inequality_summary(
     p = as_1d(population, "population")
     check_len(p, g.size, "population", "gdp")
     positive(p, "population")
-    codes, n_regions = group_codes(region, g.size, "region")
-    c = as_bool(coastal, g.size, "coastal", "gdp")
+    return InequalityGroups.of(region, coastal, g.size).summary(g, p)
 
-    y = g / p
-    by_region = _theil_decomposition(y, p, codes, n_regions)
-    by_coast = _theil_decomposition(y, p, c.astype(np.intp), 2)
-    out = {
-        "gini": _gini(y, p),
-        "theil": by_region.total,
-        "theil_between_region": by_region.between,
-        "theil_within_region": by_region.within,
-        "theil_between_coast": by_coast.between,
-        "theil_within_coast": by_coast.within,
-        "cv": _cv(y, p),
-        "coast_interior_ratio": _coast_interior_ratio(g, p, c),
-        "max_min_ratio": y.max() / y.min(),
-    }
-    return {key: float(val) for key, val in out.items()}
+
+class InequalityGroups:
+    """The groupings of :func:`inequality_summary` (macro-region and coast), checked once.
+
+    A model that computes the summary every year for the same regions prepares this once and
+    calls :meth:`summary`, which gives the same numbers as :func:`inequality_summary` (the same
+    operations in the same order; what the indices share, such as the income shares and the
+    total Theil index, is computed once).
+
+    Args:
+        region: Macro-region of each unit (integer codes or labels).
+        coastal: Boolean mask, True for coastal units; must contain both kinds.
+        n: number of units.
+
+    Raises:
+        ValueError: As :func:`inequality_summary` for ``region`` and ``coastal``.
+    """
+
+    def __init__(self, codes: IntArray, n_regions: int, coastal: NDArray[np.bool_]) -> None:
+        self.codes = codes
+        self.n_regions = n_regions
+        self.coastal = coastal
+        self.coast_codes = coastal.astype(np.intp)
+        # with positive weights a group's weight is positive exactly when it has a member
+        self.region_occupied = np.bincount(codes, minlength=n_regions) > 0
+        self.all_regions_occupied = bool(self.region_occupied.all())
+
+    @classmethod
+    def of(cls, region: ArrayLike, coastal: ArrayLike, n: int) -> InequalityGroups:
+        codes, n_regions = group_codes(region, n, "region")
+        c = as_bool(coastal, n, "coastal", "gdp")
+        return cls(codes, n_regions, c)
+
+    def summary(self, g: FloatArray, p: FloatArray) -> dict[str, float]:
+        """The nine indices of :func:`inequality_summary` for GDP ``g`` and population ``p``:
+        finite, strictly positive float arrays of the units' length (not checked here)."""
+        c = self.coastal
+        if c.all() or not c.any():
+            raise ValueError("coastal must contain both coastal and interior regions")
+        y = g / p
+        low, high = y.min(), y.max()
+        pop_sum = np.bincount(c, weights=p, minlength=2)  # [interior, coastal]: also the coast groups' weights
+        gdp_sum = np.bincount(c, weights=g, minlength=2)
+        if low == high:  # all equal: every index 0
+            out = dict.fromkeys(_SPREAD_KEYS, 0.0)
+        else:
+            w = p
+            wy = w * y
+            total_y = wy.sum()
+            big_w = w.sum()
+            mu = total_y / big_w
+            s = wy / total_y  # income share of each unit
+            total = float(np.dot(s, np.log(y / mu)))
+            between_r, within_r = _between_within(y, w, wy, total_y, mu, s, self.codes, self.n_regions,
+                                                  None if self.all_regions_occupied else self.region_occupied)
+            between_c, within_c = _between_within(y, w, wy, total_y, mu, s, self.coast_codes, 2, None, w_g=pop_sum)
+            out = dict(zip(_SPREAD_KEYS, (_gini_unequal(y, w), max(total, 0.0), between_r, within_r, between_c,
+                                          within_c, _cv_unequal(y, w, big_w)), strict=True))
+        # as _coast_interior_ratio (both groups have positive population and GDP here)
+        out["coast_interior_ratio"] = float((gdp_sum[1] / pop_sum[1]) / (gdp_sum[0] / pop_sum[0]))
+        out["max_min_ratio"] = float(high / low)
+        return out
+
+
+_SPREAD_KEYS = ("gini", "theil", "theil_between_region", "theil_within_region", "theil_between_coast",
+                "theil_within_coast", "cv")
+
+
+def _between_within(y: FloatArray, w: FloatArray, wy: FloatArray, total_y, mu, s: FloatArray, codes: IntArray,
+                    n_groups: int, occupied: NDArray[np.bool_] | None,
+                    w_g: FloatArray | None = None) -> tuple[float, float]:
+    """Between and within parts of the Theil index as :func:`_theil_decomposition` computes them, from
+    its shared terms; ``occupied`` None when every group has a member, ``w_g`` the group weights when known."""
+    if w_g is None:
+        w_g = np.bincount(codes, weights=w, minlength=n_groups)
+    y_g = np.bincount(codes, weights=wy, minlength=n_groups)
+    s_g = y_g / total_y
+    if occupied is None:
+        mu_g = y_g / w_g
+        between = float(np.dot(s_g, np.log(mu_g / mu)))
+    else:
+        mu_g = np.ones(n_groups)
+        mu_g[occupied] = y_g[occupied] / w_g[occupied]
+        between = float(np.dot(s_g[occupied], np.log(mu_g[occupied] / mu)))
+    within = float(np.dot(s, np.log(y / mu_g[codes])))
+    return max(between, 0.0), max(within, 0.0)
+
+
+def _cv_unequal(y: FloatArray, w: FloatArray, big_w) -> float:
+    """:func:`_cv` of values that are not all equal, ``big_w`` being ``w.sum()``."""
+    mu = float(np.dot(w, y) / big_w)
+    if not mu > 0:
+        raise ValueError("values must have a positive weighted mean")
+    dev = y - mu
+    return math.sqrt(float(np.dot(w, dev * dev) / big_w)) / mu

@@ -19,22 +19,40 @@ from sim.vocabulary import HIGH_TECH_INDEX, REGIONS, SECTORS
 _OUTPUT_KEYS = tuple(f"output_{name}_cny_bn" for name in SECTORS)
 
 
+# The rows of one year's per-province record (each N long), in the order they are kept; then come the
+# sector outputs (N x S) and the research capacity per field (N x (F + 1)), flattened.
+_ROWS = ("gdp_real", "population", "gdp", "papers", "budget", "spent", "central", "instruments", "proceeds",
+         "foreign_money", "own_science", "central_tax", "installed", "investment_cut", "consumption_cut", "skilled",
+         "graduates", "workers", "graduate_arrivals", "graduate_stayers", "net_migration", "income_outflow")
+_ROW = {name: i for i, name in enumerate(_ROWS)}
+
+
 class Recording:
-    """Records each year of the model; mixed into the model."""
+    """Records each year of the model; mixed into the model.
+
+    A year's record is one flat copy of the per-province arrays (:data:`_ROWS`, sector output,
+    research capacity per field) and the numbers that Mesa's DataCollector reports every year (the
+    inequality indices included, since they also check the year's GDP and population). The tables
+    are derived from these records when asked for, with the same operations on the same numbers
+    as year by year (element by element, and each total summed over the provinces of one year).
+    """
 
     def start_recording(self) -> None:
         """Empty records, the DataCollector, and the base year's record."""
-        self._national_rows: list[dict[str, float]] = []
-        self._province_records: list[dict[str, np.ndarray]] = []
-        self._strategy_records: list[list[str]] = []
+        self._year_values: list[dict[str, Any]] = []  # per year: what the DataCollector reports and more
+        self._province_blocks: list[np.ndarray] = []  # per year: the flat per-province record
+        self._strategy_records: list[tuple[str, ...]] = []
+        self._tables_cache: dict[str, tuple[int, Any]] = {}
+        data = self.data
+        self._inequality_groups = metrics.InequalityGroups.of(data.region, data.coastal, self.n)
         self.datacollector = mesa.DataCollector(model_reporters={
             "year": "year",
             "seed": "seed",
-            "gdp_real_cny_bn": lambda m: m.national_rows[-1]["gdp_real_cny_bn"],
-            "gini": lambda m: m.national_rows[-1]["gini"],
-            "theil_between_region": lambda m: m.national_rows[-1]["theil_between_region"],
-            "research_output": lambda m: m.national_rows[-1]["research_output"],
-            "interior_research_share": lambda m: m.national_rows[-1]["interior_research_share"],
+            "gdp_real_cny_bn": lambda m: m._year_values[-1]["gdp_real_cny_bn"],
+            "gini": lambda m: m._year_values[-1]["gini"],
+            "theil_between_region": lambda m: m._year_values[-1]["theil_between_region"],
+            "research_output": lambda m: m._year_values[-1]["research_output"],
+            "interior_research_share": lambda m: m._year_values[-1]["interior_research_share"],
         })
         self.record_year()
         self.datacollector.collect(self)  # the base year is the DataCollector's first row (step 0)
@@ -50,112 +68,137 @@ class Recording:
 
     # ------------------------------------------------------------------ recording
     def record_year(self) -> None:
-        """Append this year's national row and province records (real output is the headline)."""
+        """Keep this year's record: the per-province arrays and the numbers reported every year.
+
+        Raises:
+            ValueError: when real GDP or population is not finite and positive, or research
+                output not finite (as the metrics refuse such numbers).
+        """
         state = self.state
-        data = self.data
-        real = state.gdp_real
-        summary = metrics.inequality_summary(real, state.population, data.region, data.coastal)
-        papers = state.papers
-        ranks = metrics.rank_descending(papers)
-        provincial_cost = state.own_science + state.central_tax + state.instruments - state.proceeds
-        # one copy of every per-province array that has a national total: rows of a matrix, summed at once
-        # (a row sum of a C-ordered matrix is the same sum, bit for bit, as the sum of that row alone)
-        block = np.stack([state.gdp, state.population, papers, state.budget, state.spent, state.central,
-                          state.instruments, state.proceeds, state.foreign_money, provincial_cost, state.installed,
-                          state.investment_cut, state.consumption_cut, state.skilled, state.graduates])
-        (nominal, population, papers_now, budget, spent, central, instruments, proceeds, foreign_money, cost,
-         installed, investment_cut, consumption_cut, skilled, graduates) = block
-        (nominal_total, population_total, research_total, budget_total, spent_total, central_total,
-         instruments_total, proceeds_total, foreign_total, cost_total, installed_total, investment_cut_total,
-         consumption_cut_total, skilled_total, graduates_total) = block.sum(axis=1).tolist()
-        high_tech = state.sector_output[:, HIGH_TECH_INDEX]
-        previous = self._national_rows[-1]["gdp_real_cny_bn"] if self._national_rows else float("nan")
-        national_real = float(state.gdp_real_national)
-        interior = self.interior
+        n = self.n
+        block = np.concatenate((
+            state.gdp_real, state.population, state.gdp, state.papers, state.budget, state.spent, state.central,
+            state.instruments, state.proceeds, state.foreign_money, state.own_science, state.central_tax,
+            state.installed, state.investment_cut, state.consumption_cut, state.skilled, state.graduates,
+            state.workers, state.graduate_arrivals, state.graduate_stayers, state.net_migration, state.income_outflow,
+            state.sector_output.ravel(), state.research_by_field.ravel()))
+        real, population, papers = block[:n], block[n:2 * n], block[3 * n:4 * n]
+        both = block[:2 * n]
+        if not (both.min() > 0 and both.max() < np.inf):  # the metrics say what is wrong
+            metrics.inequality_summary(real, population, self.data.region, self.data.coastal)
+        values: dict[str, Any] = {"year": self.year, "gdp_real_cny_bn": float(state.gdp_real_national)}
+        values.update(self._inequality_groups.summary(real, population))
+        research_total = float(papers.sum())
+        if not np.isfinite(research_total):  # ranks are computed later; refuse what they would refuse
+            metrics.rank_descending(papers)
         if research_total > 0:
-            interior_share = float(papers_now[interior].sum() / research_total)
+            interior_share = float(papers[self.interior].sum() / research_total)
         else:  # the metric says why it cannot be computed
-            interior_share = metrics.interior_share(papers, data.coastal)
-        row = {
-            "year": self.year,
-            "gdp_real_cny_bn": national_real,
-            "gdp_nominal_cny_bn": nominal_total,
-            "gdp_growth": national_real / previous - 1.0 if self._national_rows else float("nan"),
-            "population_m": population_total,
-            "gdp_per_capita_cny": 1000.0 * national_real / population_total,
-            **summary,
-            "research_output": research_total,
-            "interior_research_share": interior_share,
-            # interior regions among the top k by research output (ties broken by position, as ranks are)
-            "interior_in_top10": int(np.count_nonzero((ranks <= min(10, self.n)) & interior)),
-            "interior_in_top20": int(np.count_nonzero((ranks <= min(20, self.n)) & interior)),
-            "high_tech_share": float(high_tech.sum() / nominal.sum()),
-            "rd_budget_cny_bn": budget_total,
-            "rd_spent_cny_bn": spent_total,
-            "central_rd_cny_bn": central_total,
-            "instruments_cny_bn": instruments_total,
-            "proceeds_cny_bn": proceeds_total,
-            "foreign_money_cny_bn": foreign_total,
-            "cost_provincial_cny_bn": cost_total,
-            "investment_cny_bn": installed_total,
-            "investment_cut_cny_bn": investment_cut_total,
-            "consumption_cut_cny_bn": consumption_cut_total,
-            "skilled_m": skilled_total,
-            "graduates_k": graduates_total,
-            "institutes": int(np.count_nonzero(self.registry.capacity[: self.registry.count] > 0)),
-            "openness": float(state.openness),
-        }
-        self._national_rows.append(row)
-        output = state.sector_output.T.copy()  # one row per sector
-        record = {
-            "population_m": population,
-            "gdp_real_cny_bn": real.copy(),
-            "gdp_nominal_cny_bn": nominal,
-            "gdp_per_capita_cny": 1000.0 * real / population,
-            "skilled_m": skilled,
-            "skilled_share": state.skilled_share,
-            "graduates_k": graduates,
-            "graduates_arrived_k": state.graduate_arrivals.copy(),
-            "graduate_retention": economy.divide_positive(state.graduate_stayers, graduates, 1.0),
-            "net_migration_k": 1000.0 * state.net_migration,
-            "research_output": papers_now,
-            "research_rank": ranks,
-            "research_capacity_cny_bn": state.research_by_field.sum(axis=1),
-            "rd_budget_cny_bn": budget,
-            "rd_spent_cny_bn": spent,
-            "central_rd_cny_bn": central,
-            "own_science_cny_bn": state.own_science.copy(),
-            "central_tax_cny_bn": state.central_tax.copy(),
-            "instruments_cny_bn": instruments,
-            "proceeds_cny_bn": proceeds,
-            "foreign_money_cny_bn": foreign_money,
-            "cost_provincial_cny_bn": cost,
-            "cost_central_cny_bn": central,
-            "cost_foreign_cny_bn": foreign_money,
-            "investment_cny_bn": installed,
-            "investment_cut_cny_bn": investment_cut,
-            "consumption_cut_cny_bn": consumption_cut,
-            "high_tech_share": high_tech.sum(axis=1) / nominal,
-            "income_outflow_cny_bn": state.income_outflow.copy(),
-        }
-        record.update(zip(_OUTPUT_KEYS, output, strict=True))
-        self._province_records.append(record)
+            interior_share = metrics.interior_share(papers, self.data.coastal)
+        values["research_output"] = research_total
+        values["interior_research_share"] = interior_share
+        values["institutes"] = int(np.count_nonzero(self.registry.capacity[: self.registry.count] > 0))
+        values["openness"] = float(state.openness)
+        self._year_values.append(values)
+        self._province_blocks.append(block)
         self._strategy_records.append(self.roles.names)
 
     @property
     def national_rows(self) -> list[dict[str, float]]:
         """The national record so far, one dict per year (the last is the current year)."""
-        return self._national_rows
+        return self._cached("national_rows", lambda: _rows_of(self.national_columns()))
 
     @property
     def event_log(self) -> list[tuple[int, str, str, str]]:
         """Events so far as ``(year, type, province, detail)`` tuples, oldest first."""
         return self._events_log
 
+    def _cached(self, key: str, make):
+        """``make()``, kept until another year is recorded."""
+        years = len(self._year_values)
+        kept = self._tables_cache.get(key)
+        if kept is None or kept[0] != years:
+            kept = (years, make())
+            self._tables_cache[key] = kept
+        return kept[1]
+
+    def _records(self) -> dict[str, np.ndarray]:
+        """The per-province records of every year as arrays: each row name of :data:`_ROWS` (years x
+        N), ``output`` (years x N x S), ``capacity`` (years x N x (F + 1)) and ``ranks`` by research output."""
+
+        def make() -> dict[str, np.ndarray]:
+            n, t = self.n, len(self._province_blocks)
+            flat = np.array(self._province_blocks)
+            rows = flat[:, : len(_ROWS) * n].reshape(t, len(_ROWS), n)
+            out = {name: rows[:, i] for i, name in enumerate(_ROWS)}
+            sectors = len(SECTORS)
+            start = len(_ROWS) * n
+            out["output"] = flat[:, start: start + n * sectors].reshape(t, n, sectors)
+            out["capacity"] = flat[:, start + n * sectors:].reshape(t, n, -1)
+            # ranks by research output, 1 = largest, ties in province order (as metrics.rank_descending)
+            order = np.argsort(-out["papers"], axis=1, kind="stable")
+            ranks = np.empty((t, n), dtype=np.intp)
+            np.put_along_axis(ranks, order, np.broadcast_to(np.arange(1, n + 1, dtype=np.intp), (t, n)), axis=1)
+            out["ranks"] = ranks
+            # what the province pays: its own science, its share of the centre's pool, instruments, less proceeds
+            out["cost"] = out["own_science"] + out["central_tax"] + out["instruments"] - out["proceeds"]
+            return out
+
+        return self._cached("records", make)
+
     def national_columns(self) -> dict[str, np.ndarray]:
         """The national table as columns: one entry per recorded year."""
-        rows = self._national_rows
-        return {key: np.array([row[key] for row in rows]) for key in rows[0]}
+        return {key: value.copy() for key, value in self._cached("national", self._national_columns).items()}
+
+    def _national_columns(self) -> dict[str, np.ndarray]:
+        rec = self._records()
+        years = self._year_values
+        t = len(years)
+        # every national total is the sum over one year's provinces (a row of a C-ordered matrix)
+        totals = np.stack([rec[name] for name in ("gdp", "population", "budget", "spent", "central", "instruments",
+                                                  "proceeds", "foreign_money", "cost", "installed", "investment_cut",
+                                                  "consumption_cut", "skilled", "graduates")], axis=1).sum(axis=2)
+        (nominal, population, budget, spent, central, instruments, proceeds, foreign_money, cost, installed,
+         investment_cut, consumption_cut, skilled, graduates) = totals.T
+        real = np.array([v["gdp_real_cny_bn"] for v in years])
+        growth = np.full(t, np.nan)
+        growth[1:] = real[1:] / real[:-1] - 1.0
+        # the sum of a year's (N, h) matrix, as it was summed year by year (a sum over two axes adds in
+        # another order than one over the flattened years)
+        high_tech = np.array([year.sum() for year in rec["output"][:, :, HIGH_TECH_INDEX]])
+        interior = self.interior
+        columns: dict[str, np.ndarray] = {
+            "year": np.array([v["year"] for v in years], dtype=np.int64),
+            "gdp_real_cny_bn": real,
+            "gdp_nominal_cny_bn": nominal,
+            "gdp_growth": growth,
+            "population_m": population,
+            "gdp_per_capita_cny": 1000.0 * real / population,
+        }
+        for key in years[0]:
+            if key not in columns and key not in ("institutes", "openness"):
+                columns[key] = np.array([v[key] for v in years], dtype=float)
+        columns.update({
+            # interior regions among the top k by research output (ties broken by position, as ranks are)
+            "interior_in_top10": np.count_nonzero((rec["ranks"] <= min(10, self.n)) & interior, axis=1),
+            "interior_in_top20": np.count_nonzero((rec["ranks"] <= min(20, self.n)) & interior, axis=1),
+            "high_tech_share": high_tech / nominal,
+            "rd_budget_cny_bn": budget,
+            "rd_spent_cny_bn": spent,
+            "central_rd_cny_bn": central,
+            "instruments_cny_bn": instruments,
+            "proceeds_cny_bn": proceeds,
+            "foreign_money_cny_bn": foreign_money,
+            "cost_provincial_cny_bn": cost,
+            "investment_cny_bn": installed,
+            "investment_cut_cny_bn": investment_cut,
+            "consumption_cut_cny_bn": consumption_cut,
+            "skilled_m": skilled,
+            "graduates_k": graduates,
+            "institutes": np.array([v["institutes"] for v in years], dtype=np.int64),
+            "openness": np.array([v["openness"] for v in years], dtype=float),
+        })
+        return columns
 
     def province_columns(self, categorical: bool = True) -> dict[str, Any]:
         """The province table as columns: one entry per province and recorded year.
@@ -165,19 +208,55 @@ class Recording:
         """
         import pandas as pd
 
-        t = len(self._province_records)
+        rec = self._records()
+        t = len(self._province_blocks)
         names = np.tile(np.array(self.province_names, dtype=object), t)
+        real, population, nominal = rec["gdp_real"], rec["population"], rec["gdp"]
+        skilled, graduates = rec["skilled"], rec["graduates"]
+        output = rec["output"]
         columns: dict[str, Any] = {
-            "year": np.repeat(np.array([row["year"] for row in self._national_rows], dtype=np.int64), self.n),
+            "year": np.repeat(np.array([v["year"] for v in self._year_values], dtype=np.int64), self.n),
             "province": pd.Categorical(names, categories=self.province_names) if categorical
             else pd.array(names, dtype="string"),
             "capital": np.tile(np.array(self.data.capitals, dtype=object), t),
             "region": np.tile(np.array([REGIONS[r] for r in self.data.region], dtype=object), t),
             "coastal": np.tile(self.data.coastal, t),
-            "strategy": np.concatenate([np.array(s, dtype=object) for s in self._strategy_records]),
+            "strategy": np.array(self._strategy_records, dtype=object).reshape(-1),
         }
-        for key in self._province_records[0]:
-            columns[key] = np.concatenate([rec[key] for rec in self._province_records])
+        per_province = {
+            "population_m": population,
+            "gdp_real_cny_bn": real,
+            "gdp_nominal_cny_bn": nominal,
+            "gdp_per_capita_cny": 1000.0 * real / population,
+            "skilled_m": skilled,
+            "skilled_share": skilled / rec["workers"],
+            "graduates_k": graduates,
+            "graduates_arrived_k": rec["graduate_arrivals"],
+            "graduate_retention": economy.divide_positive(rec["graduate_stayers"], graduates, 1.0),
+            "net_migration_k": 1000.0 * rec["net_migration"],
+            "research_output": rec["papers"],
+            "research_rank": rec["ranks"],
+            "research_capacity_cny_bn": rec["capacity"].sum(axis=2),
+            "rd_budget_cny_bn": rec["budget"],
+            "rd_spent_cny_bn": rec["spent"],
+            "central_rd_cny_bn": rec["central"],
+            "own_science_cny_bn": rec["own_science"],
+            "central_tax_cny_bn": rec["central_tax"],
+            "instruments_cny_bn": rec["instruments"],
+            "proceeds_cny_bn": rec["proceeds"],
+            "foreign_money_cny_bn": rec["foreign_money"],
+            "cost_provincial_cny_bn": rec["cost"],
+            "cost_central_cny_bn": rec["central"],
+            "cost_foreign_cny_bn": rec["foreign_money"],
+            "investment_cny_bn": rec["installed"],
+            "investment_cut_cny_bn": rec["investment_cut"],
+            "consumption_cut_cny_bn": rec["consumption_cut"],
+            "high_tech_share": output[:, :, HIGH_TECH_INDEX].sum(axis=2) / nominal,
+            "income_outflow_cny_bn": rec["income_outflow"],
+        }
+        per_province.update((key, output[:, :, s]) for s, key in enumerate(_OUTPUT_KEYS))
+        for key, value in per_province.items():
+            columns[key] = value.flatten()  # year by year, provinces in order (a copy: the records stay as kept)
         return columns
 
     def event_columns(self) -> dict[str, Any]:
@@ -209,3 +288,9 @@ class Recording:
         import pandas as pd
 
         return pd.DataFrame(self.event_columns())
+
+
+def _rows_of(columns: dict[str, np.ndarray]) -> list[dict[str, float]]:
+    """Table columns as one dict per row, with Python numbers."""
+    keys = list(columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*(columns[k].tolist() for k in keys), strict=True)]
