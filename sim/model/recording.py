@@ -210,18 +210,18 @@ class Recording:
 
         rec = self._records()
         t = len(self._province_blocks)
-        names = np.tile(np.array(self.province_names, dtype=object), t)
+        index = np.tile(np.arange(self.n), t)  # the province of each row
         real, population, nominal = rec["gdp_real"], rec["population"], rec["gdp"]
         skilled, graduates = rec["skilled"], rec["graduates"]
         output = rec["output"]
         columns: dict[str, Any] = {
             "year": np.repeat(np.array([v["year"] for v in self._year_values], dtype=np.int64), self.n),
-            "province": pd.Categorical(names, categories=self.province_names) if categorical
-            else pd.array(names, dtype="string"),
-            "capital": np.tile(np.array(self.data.capitals, dtype=object), t),
-            "region": np.tile(np.array([REGIONS[r] for r in self.data.region], dtype=object), t),
-            "coastal": np.tile(self.data.coastal, t),
-            "strategy": np.array(self._strategy_records, dtype=object).reshape(-1),
+            "province": pd.Categorical.from_codes(index, categories=self.province_names) if categorical
+            else pd.array(np.array(self.province_names, dtype=object), dtype="string").take(index),
+            "capital": _text(self.data.capitals).take(index),
+            "region": _text([REGIONS[r] for r in self.data.region]).take(index),
+            "coastal": self.data.coastal[index],
+            "strategy": self._strategy_column(),
         }
         per_province = {
             "population_m": population,
@@ -259,16 +259,30 @@ class Recording:
             columns[key] = value.flatten()  # year by year, provinces in order (a copy: the records stay as kept)
         return columns
 
+    def _strategy_column(self):
+        """The strategy of every province and recorded year, as text (a year's names are one tuple,
+        the same object until a province adopts another strategy)."""
+        codes: dict[str, int] = {}
+        rows: dict[int, np.ndarray] = {}
+        for names in self._strategy_records:
+            if id(names) not in rows:
+                rows[id(names)] = np.array([codes.setdefault(name, len(codes)) for name in names], dtype=np.intp)
+        index = np.concatenate([rows[id(names)] for names in self._strategy_records])
+        return _text(list(codes)).take(index)
+
     def event_columns(self) -> dict[str, Any]:
         """The events table as columns: year, type, province, detail."""
         import pandas as pd
 
         log = self._events_log
+        k = len(log)
+        # the three text columns made as one string array, then cut in three
+        text = pd.array([e[1] for e in log] + [e[2] for e in log] + [e[3] for e in log], dtype="string")
         return {
             "year": np.array([e[0] for e in log], dtype=np.int64),
-            "type": pd.array([e[1] for e in log], dtype="string"),
-            "province": pd.array([e[2] for e in log], dtype="string"),
-            "detail": pd.array([e[3] for e in log], dtype="string"),
+            "type": text[:k],
+            "province": text[k: 2 * k],
+            "detail": text[2 * k:],
         }
 
     def national_frame(self):
@@ -294,3 +308,10 @@ def _rows_of(columns: dict[str, np.ndarray]) -> list[dict[str, float]]:
     """Table columns as one dict per row, with Python numbers."""
     keys = list(columns)
     return [dict(zip(keys, row, strict=True)) for row in zip(*(columns[k].tolist() for k in keys), strict=True)]
+
+
+def _text(values: list[str] | tuple[str, ...]):
+    """Strings as pandas' text array (the ``str`` type a DataFrame gives a column of Python strings)."""
+    import pandas as pd
+
+    return pd.array(np.array(values, dtype=object), dtype="str")
