@@ -7,8 +7,11 @@ properties read those arrays, so ``province.gdp_real_cny_bn`` is always the curr
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import weakref
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import mesa
@@ -34,6 +37,24 @@ class _IdCounters(weakref.WeakKeyDictionary):
             counter = itertools.count(1)
             self[model] = counter
             return counter
+
+
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while many agents are created.
+
+    Each Mesa agent adds a few container objects (weak references in the model's agent sets); a
+    collector pass every few hundred of them scans everything alive in the process again, which
+    made creating 25,000 agents take about three times as long. Reference counting still frees
+    memory meanwhile, and the collector is restored (if it was on) when the block ends.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class SimAgent(mesa.Agent):

@@ -19,7 +19,7 @@ import sim.model.economy as economy
 from sim.data import china_data, national_real_growth, synthetic_data
 from sim.data.national import real_income_relative
 from sim.errors import ModelInvariantError, ScenarioError
-from sim.model.agents import Institute, InstituteRegistry, Province
+from sim.model.agents import Institute, InstituteRegistry, Province, collector_paused
 from sim.model.events import EventSchedule
 from sim.model.imitation import review_strategies
 from sim.model.processes import YearlyProcesses
@@ -163,11 +163,13 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         kinds = np.where(fields == GENERAL_FIELD, KIND_INDEX["university"], KIND_INDEX["research_base"])
         caps = np.column_stack([(1 - structure.university_share) * capacity0[:, None] * field_weights,
                                 structure.university_share * capacity0]).ravel()
-        rows = self.registry.add_many(hosts, fields, kinds, caps, self.start_year)
-        for row, h, f, k in zip(rows, hosts, fields, kinds, strict=True):
-            label = "universities" if f == GENERAL_FIELD else f"{FIELDS[f]} research base"
-            self.institute_agents.append(Institute(self, int(row), f"{data.names[h]} {label}"))
-            self._institute_lookup[(int(h), int(k), int(f))] = int(row)
+        rows = self.registry.add_many(hosts, fields, kinds, caps, self.start_year).tolist()
+        labels = [f"{FIELDS[f]} research base" for f in range(len(FIELDS))] + ["universities"]
+        hosts, fields, kinds = hosts.tolist(), fields.tolist(), kinds.tolist()
+        with collector_paused():
+            self.institute_agents.extend(Institute(self, row, f"{data.names[h]} {labels[f]}")
+                                         for row, h, f in zip(rows, hosts, fields, strict=True))
+        self._institute_lookup.update(zip(zip(hosts, kinds, fields, strict=True), rows, strict=True))
         by_field = self.registry.by_province_field(n)
         total_capacity = by_field.sum(axis=1)
         self.reference_capacity = float(total_capacity.mean())
@@ -227,8 +229,9 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
 
         # ---- agents and strategies
         self.central_claims = np.zeros(n)
-        self.provinces = [Province(self, i, data.names[i], data.capitals[i], int(data.region[i]),
-                                   bool(data.coastal[i])) for i in range(n)]
+        with collector_paused():
+            self.provinces = [Province(self, i, data.names[i], data.capitals[i], int(data.region[i]),
+                                       bool(data.coastal[i])) for i in range(n)]
         self._segments_dirty = False
         for province, name in zip(self.provinces, self.resolve_assignment(), strict=True):
             province.adopt(make_strategy(name, self))
