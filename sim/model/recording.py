@@ -7,6 +7,7 @@ feeds the tables, the DataCollector and the dashboard.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import mesa
@@ -216,10 +217,10 @@ class Recording:
         output = rec["output"]
         columns: dict[str, Any] = {
             "year": np.repeat(np.array([v["year"] for v in self._year_values], dtype=np.int64), self.n),
-            "province": pd.Categorical.from_codes(index, categories=self.province_names) if categorical
-            else pd.array(np.array(self.province_names, dtype=object), dtype="string").take(index),
-            "capital": _text(self.data.capitals).take(index),
-            "region": _text([REGIONS[r] for r in self.data.region]).take(index),
+            "province": pd.Categorical.from_codes(index, dtype=_categories(tuple(self.province_names))) if categorical
+            else _text(tuple(self.province_names), "string").take(index),
+            "capital": _text(tuple(self.data.capitals)).take(index),
+            "region": _text(tuple(REGIONS[r] for r in self.data.region)).take(index),
             "coastal": self.data.coastal[index],
             "strategy": self._strategy_column(),
         }
@@ -268,7 +269,7 @@ class Recording:
             if id(names) not in rows:
                 rows[id(names)] = np.array([codes.setdefault(name, len(codes)) for name in names], dtype=np.intp)
         index = np.concatenate([rows[id(names)] for names in self._strategy_records])
-        return _text(list(codes)).take(index)
+        return _text(tuple(codes)).take(index)
 
     def event_columns(self) -> dict[str, Any]:
         """The events table as columns: year, type, province, detail."""
@@ -310,8 +311,18 @@ def _rows_of(columns: dict[str, np.ndarray]) -> list[dict[str, float]]:
     return [dict(zip(keys, row, strict=True)) for row in zip(*(columns[k].tolist() for k in keys), strict=True)]
 
 
-def _text(values: list[str] | tuple[str, ...]):
-    """Strings as pandas' text array (the ``str`` type a DataFrame gives a column of Python strings)."""
+@functools.lru_cache(maxsize=256)
+def _text(values: tuple[str, ...], dtype: str = "str"):
+    """Strings as a pandas text array: ``str`` is the type a DataFrame gives a column of Python strings.
+    Kept (the same names come back run after run): use it only through ``take``, which makes a new array."""
     import pandas as pd
 
-    return pd.array(np.array(values, dtype=object), dtype="str")
+    return pd.array(np.array(values, dtype=object), dtype=dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _categories(names: tuple[str, ...]):
+    """The categorical type of these names (checking the names costs more than coding the rows)."""
+    import pandas as pd
+
+    return pd.CategoricalDtype(list(names))
