@@ -13,6 +13,8 @@ Symbols (docs/ODD.md, "Submodels", uses the same names):
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -33,8 +35,18 @@ def neighbour_lists(lon: np.ndarray, lat: np.ndarray, k: int) -> tuple[np.ndarra
 
     Returns:
         ``(index, distance_km)``, both shape (N, min(N, k)); column 0 is the region itself.
+        The lists of the same coordinates are computed once per process (every run of the
+        provinces has them); each call returns its own copies.
     """
-    points = _unit_vectors(np.asarray(lon, float), np.asarray(lat, float))
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    order, distance = _neighbour_lists(lon.tobytes(), lat.tobytes(), k)
+    return order.copy(), distance.copy()
+
+
+@functools.lru_cache(maxsize=8)
+def _neighbour_lists(lon_bytes: bytes, lat_bytes: bytes, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`neighbour_lists` of coordinates given as the bytes of float arrays (kept: do not modify)."""
+    points = _unit_vectors(np.frombuffer(lon_bytes), np.frombuffer(lat_bytes))
     n = len(points)
     k = min(n, k)
     if k == n:

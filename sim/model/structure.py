@@ -34,8 +34,9 @@ def initial_sector_shares(data: RegionData, structure: StructureConfig) -> np.nd
     tilt[:, SECTOR_INDEX["biotech"]] *= 0.75 + 0.5 * bio
     shares = national * tilt
     # rescale each targeted sector so that the national share holds
+    total = gdp.sum()
     for s in range(len(SECTORS)):
-        shares[:, s] *= national[s] * gdp.sum() / max(np.dot(shares[:, s], gdp), 1e-12)
+        shares[:, s] *= national[s] * total / max(np.dot(shares[:, s], gdp), 1e-12)
     residual = np.array([SECTOR_INDEX["traditional_industry"], SECTOR_INDEX["services"]])
     targeted = np.array([s for s in range(len(SECTORS)) if s not in residual])  # ascending, as setdiff1d gives
     room = 1.0 - shares[:, targeted].sum(axis=1)
