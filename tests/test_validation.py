@@ -290,6 +290,24 @@ def test_estimation_recovers_known_parameters_from_a_model_made_panel() -> None:
     assert values["economy.knowledge_effect"] == pytest.approx(0.15, abs=0.03)
 
 
+def test_an_upper_bound_moment_counts_only_when_the_model_exceeds_it() -> None:
+    """beta_rd (growth on R&D-stock growth) holds reverse causation the hindcast cannot have: a simulated
+    value below the observed one costs nothing, one above it costs as a target would."""
+    from sim.analysis.estimation import UPPER_BOUND_MOMENTS, Objective
+
+    assert UPPER_BOUND_MOMENTS == {"beta_rd"}
+    observed = pd.DataFrame({"window": ["w"] * 3, "moment": ["beta_rd", "beta_rd", "national_growth"],
+                             "value": [0.4, 0.1, 0.05], "se": [0.1, 0.1, 0.01]})
+
+    class Fixed(Objective):
+        def moments(self, theta):  # the model's moments, given
+            return {("w", "beta_rd"): 0.2, ("w", "national_growth"): 0.07}
+
+    residuals = Fixed(observed, parameters=()).residuals([])
+    # 0.2 against an observed 0.4: below, no cost; against 0.1: above by one se; growth: a target
+    np.testing.assert_allclose(residuals, [0.0, 1.0, 2.0])
+
+
 def test_identification_says_whether_the_data_narrowed_the_prior() -> None:
     rng = np.random.default_rng(0)
     parameters = (EstimatedParameter("a", 0.0, 1.0, ""), EstimatedParameter("b", 0.0, 1.0, ""))
