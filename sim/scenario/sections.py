@@ -168,7 +168,7 @@ class InvestmentConfig(_Section):
     """Provinces that share the central budget when ``central_allocation = "targeted"``."""
     observed_rd: bool = False
     """Drive provincial R&D with the observed series while the history table has it (hindcast)."""
-    education_spending_growth: Annotated[float, Field(ge=-0.2, le=0.5)] = 0.004887
+    education_spending_growth: Annotated[float, Field(ge=-0.2, le=0.5)] = 0.006326
     """Trend growth of higher-education places everywhere beyond population and research capacity, fraction a year; the median of the shipped posterior (sim/data/posterior.csv)."""
     talent_push: list[str] = []
     """Provinces or groups whose higher-education capacity gets ``talent_push_size`` extra."""
@@ -189,15 +189,15 @@ class EconomyConfig(_Section):
     """Share of income invested each year (gross capital formation is about 42 % of China's GDP)."""
     depreciation: Annotated[float, Field(ge=0.0, le=0.3)] = 0.06
     """Yearly depreciation of physical capital."""
-    base_tfp_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.02478
+    base_tfp_growth: Annotated[float, Field(ge=-0.05, le=0.05)] = 0.03547
     """Yearly productivity growth every sector gets at the 2012 level of national income, g0; the median of the shipped posterior (sim/data/posterior.csv)."""
-    tfp_income_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 1.222
+    tfp_income_elasticity: Annotated[float, Field(ge=0.0, le=10.0)] = 3.115
     """Convergence: base productivity growth falls with national real income per person, g0 (y_2012 / y)^lambda (lambda; a negative g0 is not scaled); the median of the shipped posterior (sim/data/posterior.csv)."""
-    knowledge_effect: Annotated[float, Field(ge=0.0, le=1.0)] = 0.2241
+    knowledge_effect: Annotated[float, Field(ge=0.0, le=1.0)] = 0.4091
     """Elasticity of productivity to the knowledge intensity (stock over GDP) a sector draws on, gamma (output-weighted mean over the field sectors); the median of the shipped posterior (sim/data/posterior.csv)."""
     max_knowledge_elasticity: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     """Upper bound of a sector's elasticity of productivity to knowledge intensity after field weights, transfer and absorptive capacity (at most proportional: a doubling of knowledge intensity at most doubles productivity)."""
-    catch_up_rate: Annotated[float, Field(ge=0.0, le=0.2)] = 0.02927
+    catch_up_rate: Annotated[float, Field(ge=0.0, le=0.2)] = 0.03201
     """Yearly closing of the log gap to the sector's most productive province, kappa; the median of the shipped posterior (sim/data/posterior.csv)."""
     absorptive_elasticity: Annotated[float, Field(ge=0.0, le=3.0)] = 0.5
     """Elasticity of absorptive capacity to the relative skilled share."""
@@ -238,9 +238,9 @@ class ResearchConfig(_Section):
     """Yearly chance of a breakthrough in a field for the province holding the most capacity."""
     breakthrough_jump: Annotated[float, Field(ge=0.0, le=0.5)] = 0.05
     """Productivity jump in the matching sector when a breakthrough happens."""
-    efficiency_growth: Annotated[float, Field(ge=-0.1, le=0.3)] = 0.06441
+    efficiency_growth: Annotated[float, Field(ge=-0.1, le=0.3)] = 0.06179
     """Yearly growth of papers per unit of research capacity everywhere (publication practice, international indexing); the median of the shipped posterior (sim/data/posterior.csv)."""
-    graduate_capacity_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = 0.2018
+    graduate_capacity_elasticity: Annotated[float, Field(ge=0.0, le=2.0)] = 0.175
     """Elasticity of a province's graduates (higher-education places) to the research capacity it hosts, epsilon; the median of the shipped posterior (sim/data/posterior.csv)."""
 
     @model_validator(mode="after")
@@ -266,7 +266,7 @@ class MigrationConfig(_Section):
     """Utility cost per 1,000 km (divided by connectivity)."""
     home_bias: Weight = 1.0
     """Extra utility of the home province among movers (hukou friction)."""
-    population_migration_rate: Annotated[float, Field(ge=0.0, le=0.05)] = 0.003976
+    population_migration_rate: Annotated[float, Field(ge=0.0, le=0.05)] = 0.005043
     """Net migration per unit of log income gap, a year; the median of the shipped posterior (sim/data/posterior.csv)."""
     population_path: Literal["observed_un", "constant"] = "observed_un"
     """National population growth: ``observed_un`` follows the observed growth (history table) and then the UN WPP 2024 medium outlook; ``constant`` uses ``natural_growth`` every year."""
