@@ -41,7 +41,10 @@ class Recording:
     def start_recording(self) -> None:
         """Empty records, the DataCollector, and the base year's record."""
         self._year_values: list[dict[str, Any]] = []  # per year: what the DataCollector reports and more
-        self._province_blocks: list[np.ndarray] = []  # per year: the flat per-province record
+        # per year a row: the flat per-province record (rows of _ROWS, sector output, research capacity)
+        width = self.n * (len(_ROWS) + self.state.sector_output.shape[1] + self.state.research_by_field.shape[1])
+        self._record_rows = np.empty((max(1, self.end_year - self.start_year + 1), width))
+        self._years_recorded = 0
         self._strategy_records: list[tuple[str, ...]] = []
         self._tables_cache: dict[str, tuple[int, Any]] = {}
         data = self.data
@@ -77,12 +80,16 @@ class Recording:
         """
         state = self.state
         n = self.n
-        block = np.concatenate((
+        t = self._years_recorded
+        if t == len(self._record_rows):  # stepped past the end year: room for as many years again
+            self._record_rows = np.concatenate((self._record_rows, np.empty_like(self._record_rows)))
+        block = self._record_rows[t]
+        np.concatenate((
             state.gdp_real, state.population, state.gdp, state.papers, state.budget, state.spent, state.central,
             state.instruments, state.proceeds, state.foreign_money, state.own_science, state.central_tax,
             state.installed, state.investment_cut, state.consumption_cut, state.skilled, state.graduates,
             state.workers, state.graduate_arrivals, state.graduate_stayers, state.net_migration, state.income_outflow,
-            state.sector_output.ravel(), state.research_by_field.ravel()))
+            state.sector_output.ravel(), state.research_by_field.ravel()), out=block)
         real, population, papers = block[:n], block[n:2 * n], block[3 * n:4 * n]
         both = block[:2 * n]
         if not (both.min() > 0 and both.max() < np.inf):  # the metrics say what is wrong
@@ -101,7 +108,7 @@ class Recording:
         values["institutes"] = int(np.count_nonzero(self.registry.capacity[: self.registry.count] > 0))
         values["openness"] = float(state.openness)
         self._year_values.append(values)
-        self._province_blocks.append(block)
+        self._years_recorded = t + 1
         self._strategy_records.append(self.roles.names)
 
     @property
@@ -124,17 +131,20 @@ class Recording:
         return kept[1]
 
     def _records(self) -> dict[str, np.ndarray]:
-        """The per-province records of every year as arrays: each row name of :data:`_ROWS` (years x
-        N), ``output`` (years x N x S), ``capacity`` (years x N x (F + 1)) and ``ranks`` by research output."""
+        """The per-province records of every year as read-only arrays: each row name of :data:`_ROWS`
+        (years x N, contiguous), ``output`` (years x N x S), ``by_sector`` (S x years x N, contiguous),
+        ``capacity`` (years x N x (F + 1)), ``ranks`` by research output and ``cost``."""
 
         def make() -> dict[str, np.ndarray]:
-            n, t = self.n, len(self._province_blocks)
-            flat = np.array(self._province_blocks)
-            rows = flat[:, : len(_ROWS) * n].reshape(t, len(_ROWS), n)
-            out = {name: rows[:, i] for i, name in enumerate(_ROWS)}
+            n, t = self.n, self._years_recorded
+            flat = self._record_rows[:t]
+            # one copy that puts each quantity's years together: its column is then a view
+            rows = np.ascontiguousarray(flat[:, : len(_ROWS) * n].reshape(t, len(_ROWS), n).transpose(1, 0, 2))
+            out = {name: rows[i] for i, name in enumerate(_ROWS)}
             sectors = len(SECTORS)
             start = len(_ROWS) * n
             out["output"] = flat[:, start: start + n * sectors].reshape(t, n, sectors)
+            out["by_sector"] = np.ascontiguousarray(out["output"].transpose(2, 0, 1))
             out["capacity"] = flat[:, start + n * sectors:].reshape(t, n, -1)
             # ranks by research output, 1 = largest, ties in province order (as metrics.rank_descending)
             order = np.argsort(-out["papers"], axis=1, kind="stable")
@@ -143,6 +153,8 @@ class Recording:
             out["ranks"] = ranks
             # what the province pays: its own science, its share of the centre's pool, instruments, less proceeds
             out["cost"] = out["own_science"] + out["central_tax"] + out["instruments"] - out["proceeds"]
+            for value in (rows, *out.values()):
+                value.flags.writeable = False  # shared by the tables: columns are views of these
             return out
 
         return self._cached("records", make)
@@ -210,7 +222,7 @@ class Recording:
         import pandas as pd
 
         rec = self._records()
-        t = len(self._province_blocks)
+        t = self._years_recorded
         index = np.tile(np.arange(self.n), t)  # the province of each row
         real, population, nominal = rec["gdp_real"], rec["population"], rec["gdp"]
         skilled, graduates = rec["skilled"], rec["graduates"]
@@ -255,9 +267,9 @@ class Recording:
             "high_tech_share": output[:, :, HIGH_TECH_INDEX].sum(axis=2) / nominal,
             "income_outflow_cny_bn": rec["income_outflow"],
         }
-        per_province.update((key, output[:, :, s]) for s, key in enumerate(_OUTPUT_KEYS))
+        per_province.update(zip(_OUTPUT_KEYS, rec["by_sector"], strict=True))
         for key, value in per_province.items():
-            columns[key] = value.flatten()  # year by year, provinces in order (a copy: the records stay as kept)
+            columns[key] = value.reshape(-1)  # year by year, provinces in order (of the records: read-only)
         return columns
 
     def _strategy_column(self):
