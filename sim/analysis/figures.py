@@ -248,7 +248,8 @@ def figure_posterior(samples: dict[str, pd.DataFrame] | None = None) -> Figure:
                 top = ax.get_ylim()[1]
                 ax.plot([low, high], [0.96 * top] * 2, color=BLACK, linewidth=3, solid_capstyle="butt")
                 ax.axvline(mid, color=BLACK, linewidth=1)
-                narrowed = 1.0 - (high - low) / (0.95 * (parameter.high - parameter.low))
+                # as in the estimation's summary: 1 - posterior sd / uniform prior sd
+                narrowed = 1.0 - float(np.std(first, ddof=1)) / ((parameter.high - parameter.low) / np.sqrt(12.0))
                 ax.set_title(f"{parameter.key.split('.')[-1]}\n{mid:.3g} [{low:.3g}, {high:.3g}]", fontsize=9)
                 ax.text(0.98, 0.82, f"prior\nnarrowed\n{100 * narrowed:.0f} %", transform=ax.transAxes,
                         ha="right", va="top", fontsize=7, color=BLACK)
