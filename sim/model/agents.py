@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import itertools
+import weakref
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -22,20 +23,20 @@ if TYPE_CHECKING:
     from sim.model.interface import ModelServices, SpendingPlan, StrategyLike
 
 
-class _IdCounters:
-    """Per-model counters of agent ids, kept on the model itself (so they go with it).
+class _IdCounters(weakref.WeakKeyDictionary):
+    """Per-model counters of agent ids that do not keep finished models alive.
 
-    ``mesa.Agent`` (3.3) numbers agents with ``next(cls._ids[model])`` from a class-level dict
-    keyed by model, which holds every model ever built; a session that runs thousands of models
-    would never free them. This mapping answers the same lookup from an attribute of the model.
+    ``mesa.Agent`` (3.3) numbers agents from a class-level dict keyed by model, which holds every
+    model ever built; a session that runs thousands of models would never free them.
     """
 
     def __getitem__(self, model):
-        counters = vars(model)
-        counter = counters.get("_agent_ids")
-        if counter is None:
-            counter = counters["_agent_ids"] = itertools.count(1)
-        return counter
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
 
 
 @contextlib.contextmanager
