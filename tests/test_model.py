@@ -264,3 +264,29 @@ def test_external_tools_pass_numpy_values_to_run_scenario() -> None:
     model = RegionalGrowthModel(None, seed=3, run__end_year=np.int64(2026), economy__catch_up_rate=np.float64(0.02))
     model.run()
     assert model.national_frame()["gdp_real_cny_bn"].iloc[-1] == pytest.approx(plain.national["gdp_real_cny_bn"].iloc[-1])
+
+
+def test_tables_are_the_year_by_year_numbers_of_the_province_records():
+    """The tables are derived at the end from each year's per-province record: every national total is
+    the sum of that year's province rows (in province order, bit for bit), per-person figures are the
+    quotients of the recorded columns, and the per-province columns cannot be changed in place."""
+    model = RegionalGrowthModel(load_scenario(SCENARIOS / "mixed.toml"), seed=3, run__end_year=2030).run()
+    national, province = model.national_frame(), model.province_frame()
+    for column in ("gdp_nominal_cny_bn", "population_m", "research_output", "rd_budget_cny_bn", "skilled_m",
+                   "graduates_k", "cost_provincial_cny_bn", "investment_cny_bn"):
+        for year, total in zip(national["year"], national[column], strict=True):
+            assert total == province.loc[province["year"] == year, column].to_numpy().sum(), (column, year)
+    np.testing.assert_array_equal(province["gdp_per_capita_cny"],
+                                  1000.0 * province["gdp_real_cny_bn"] / province["population_m"])
+    np.testing.assert_array_equal(province["cost_provincial_cny_bn"],
+                                  province["own_science_cny_bn"] + province["central_tax_cny_bn"]
+                                  + province["instruments_cny_bn"] - province["proceeds_cny_bn"])
+    ranks = province.groupby("year", observed=True)["research_output"].rank(ascending=False, method="first")
+    np.testing.assert_array_equal(province["research_rank"], ranks.astype(np.int64))
+    collected = model.datacollector.get_model_vars_dataframe()
+    for column in ("gini", "theil_between_region", "research_output", "interior_research_share"):
+        np.testing.assert_array_equal(collected[column], national[column])
+    columns = model.province_columns(categorical=False)
+    with pytest.raises(ValueError, match="read-only"):
+        columns["gdp_real_cny_bn"][0] = 0.0
+    assert model.national_rows[-1]["year"] == 2030 and type(model.national_rows[-1]["gini"]) is float
