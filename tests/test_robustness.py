@@ -20,8 +20,8 @@ def test_the_shipped_robustness_experiment_derives_every_condition() -> None:
     names = [s.name for s in experiment.scenarios]
     assert len(names) == len(set(names)) and max(map(len, names)) <= 64
     # 9 as shipped; fields: 6 per strategy (4 consumer segments) x strategy and placebo; shares: 6 x 2 x 9;
-    # adopters: 5 x 4 x 2; one assumption x 9
-    assert len(names) == 9 + 2 * (6 + 6 + 6 + 4) + 12 * 9 + 5 * 4 * 2 + 9
+    # adopters: 5 x 4 x 2; three assumption values (field returns, two knowledge effects) x 9
+    assert len(names) == 9 + 2 * (6 + 6 + 6 + 4) + 12 * 9 + 5 * 4 * 2 + 3 * 9
     assert experiment.runs_total == len(names) * experiment.replicates
     by_name = dict(zip(names, experiment.scenarios, strict=True))
     assert by_name["hefei--field-biotech"].strategy.hefei.field == "biotech"
@@ -38,6 +38,7 @@ def test_the_shipped_robustness_experiment_derives_every_condition() -> None:
     assert by_name["hefei_placebo--adopt-Anhui"].strategies.placebo_of == ["hefei"]
     assert by_name["cas_branch--field_returns-uniform"].economy.field_returns == "uniform"
     assert by_name["baseline--field_returns-uniform"].economy.field_returns == "uniform"
+    assert by_name["hefei_placebo--knowledge_effect-0.1"].economy.knowledge_effect == 0.1
 
 
 def test_robustness_runs_share_seeds_across_scenarios() -> None:
