@@ -388,10 +388,21 @@ def _step(page, times: int = 1) -> None:
         _wait_for_year(page, year + 1)
 
 
+_NO_OPEN_MENU = "() => !document.querySelector('.v-overlay--active .v-list-item')"
+
+
 def _choose(page, control: str, option: str) -> None:
-    """Pick ``option`` (its visible text) in the drop-down list with CSS class ``control``."""
+    """Pick ``option`` (its visible text) in the drop-down list with CSS class ``control``.
+
+    Waits for the previous menu to have closed before opening this one, and for this one to close
+    after the pick: on a busy machine a closing menu's items are still in the page, and a click on
+    one of them picks nothing."""
+    page.wait_for_function(_NO_OPEN_MENU, timeout=UPDATE_TIMEOUT_MS)
     page.locator(f".{control}").first.click()
-    page.locator(".v-overlay--active .v-list-item", has_text=option).first.click()
+    item = page.locator(".v-overlay--active .v-list-item", has_text=option).first
+    item.wait_for(state="visible", timeout=UPDATE_TIMEOUT_MS)
+    item.click()
+    page.wait_for_function(_NO_OPEN_MENU, timeout=UPDATE_TIMEOUT_MS)
 
 
 def _check_browser_assets(url: str) -> None:
