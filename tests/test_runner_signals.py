@@ -90,3 +90,31 @@ def test_a_signal_stops_the_batch_cleanly_and_resume_finishes_it(sig: int, statu
     reference = tmp_path / "reference"
     run_batch(path, executor="serial", out=reference, progress=False)
     assert_same_tables(reference, out)
+
+
+def test_a_killed_pools_thread_fails_quietly_and_other_threads_do_not(capsys) -> None:
+    """Killing a pool's workers races with its manager thread (Python 3.11: KeyError in
+    add_call_item_to_queue); that thread's exception must not print a traceback after the one line of
+    an interrupted batch, while an exception in any other thread still reaches the previous hook."""
+    import threading
+    from types import SimpleNamespace
+
+    from sim.experiments import pool
+
+    def fail() -> None:
+        raise KeyError(11)
+
+    manager = threading.Thread(target=fail, name="pool manager")
+    other = threading.Thread(target=fail, name="someone else")
+    seen: list[str] = []
+    before = threading.excepthook
+    threading.excepthook = lambda args: seen.append(args.thread.name)
+    try:
+        pool._silence_manager_thread(SimpleNamespace(_executor_manager_thread=manager))
+        for thread in (manager, other):
+            thread.start()
+            thread.join()
+    finally:
+        threading.excepthook = before
+    assert seen == ["someone else"]
+    assert "KeyError" not in capsys.readouterr().err

@@ -27,6 +27,7 @@ import os
 import signal
 import threading
 import time
+import weakref
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
@@ -129,8 +130,39 @@ def pool_info() -> dict[str, object] | None:
     return {"workers": _POOL.key[0], "start_method": _POOL.key[1], "pids": sorted(processes)}
 
 
+_SILENCED_THREADS: weakref.WeakSet[threading.Thread] = weakref.WeakSet()
+_HOOK_LOCK = threading.Lock()
+_previous_excepthook = None
+
+
+def _quiet_excepthook(args: threading.ExceptHookArgs) -> None:
+    """Drop an exception raised in a killed pool's own thread; pass every other to the previous hook."""
+    if args.thread is not None and args.thread in _SILENCED_THREADS:
+        log.debug("killed pool's thread: %s: %s", args.exc_type.__name__, args.exc_value)
+        return
+    (_previous_excepthook or threading.__excepthook__)(args)
+
+
+def _silence_manager_thread(executor: ProcessPoolExecutor) -> None:
+    """From now on, an exception in ``executor``'s manager thread is logged at debug level, not printed.
+
+    Killing the workers under the pool's feet makes Python 3.11's manager thread race with the
+    shutdown (a work id whose item is gone: ``KeyError`` in ``add_call_item_to_queue``), and its
+    traceback would follow the one line an interrupted batch prints."""
+    global _previous_excepthook
+    thread = getattr(executor, "_executor_manager_thread", None)
+    if thread is None:
+        return
+    with _HOOK_LOCK:
+        if threading.excepthook is not _quiet_excepthook:
+            _previous_excepthook = threading.excepthook
+            threading.excepthook = _quiet_excepthook
+        _SILENCED_THREADS.add(thread)
+
+
 def _kill(executor: ProcessPoolExecutor, grace: float = 2.0) -> None:
     """Stop the workers now: SIGTERM, then SIGKILL after ``grace`` seconds; then shut the pool down."""
+    _silence_manager_thread(executor)
     processes = list((getattr(executor, "_processes", None) or {}).values())
     # Python 3.11 sets an exception on every pending future when a worker dies, which fails (in the
     # pool's thread, with a traceback) for the futures already cancelled: forget those first
