@@ -386,3 +386,16 @@ def test_the_posterior_figure_spans_each_prior_and_names_the_median() -> None:
         assert name == parameter.key.split(".")[-1]
         assert interval.startswith(f"{posterior[parameter.key].median():.3g} [")
         assert len(ax.patches) == 2 * 40, "one histogram per shipped posterior"
+
+
+def test_the_projection_check_compares_like_with_like() -> None:
+    """The scorecard's projection check: observed growth 2022-2024 from the GRP index agrees with the
+    published national figures (NBS: 5.2 % in 2023, 5.0 % in 2024); the model's is business as usual
+    from the 2022 data, whatever strategies the scenario assigns."""
+    from sim.analysis.scorecard import observed_projection_growth, projection_growth
+
+    observed = observed_projection_growth()
+    assert observed == pytest.approx((1.052 * 1.050) ** 0.5 - 1, abs=0.003)
+    plain = projection_growth(seed=1)
+    assert projection_growth(ROOT / "scenarios" / "hefei.toml", seed=1) == pytest.approx(plain, rel=1e-12)
+    assert 0.0 < plain < 0.2

@@ -17,7 +17,10 @@ Targets (observed real growth of a province from its GRP index; levels from nomi
   levels (which also moves with provinces' relative price levels) is shown beside it;
 * the Hefei case: Anhui adopts ``hefei`` from 2012 in the continuous run; the model's gap in Anhui's
   relative GDP per person (with the strategy minus without it) lies inside the synthetic-control
-  placebo band of the observed panel (:mod:`sim.analysis.synthetic_gap`).
+  placebo band of the observed panel (:mod:`sim.analysis.synthetic_gap`);
+* the shipped projection's first years: business as usual from 2022 with the shipped defaults (the
+  posterior estimated on 2012-2019, which has seen no year after 2019) against China's real growth in
+  2023-2024 (each province's 2022 GDP carried forward by its GRP index), within 0.5 points a year.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from sim.analysis.patterns import observed_estimation_panel, simulated_panel
 from sim.scenario import Scenario
 
 OUT_OF_SAMPLE = (2016, 2020)
+PROJECTION_CHECK = (2022, 2024)
+"""The shipped projection's first years, against the latest observed ones (the GRP index ends in 2024)."""
 """The out-of-sample window."""
 CONTINUOUS = (2012, 2022)
 """The continuous run."""
@@ -171,6 +176,38 @@ def hefei_gap(values: Mapping[str, float], scenario: Scenario | str | None = Non
     return relative(treated) - relative(base)
 
 
+def observed_projection_growth(start: int = PROJECTION_CHECK[0], end: int = PROJECTION_CHECK[1]) -> float:
+    """China's real GDP growth a year from ``start`` to ``end``: each province's ``start`` GDP carried
+    forward by its GRP index (constant prices), summed, as the model's real GDP is."""
+    from sim.data import load_grp_index, load_history
+
+    history = load_history()
+    base = history[history["year"] == start].set_index("province")["gdp_100m_yuan"]
+    index = load_grp_index().pivot(index="province", columns="year", values="grp_index") / 100.0
+    years = list(range(start + 1, end + 1))
+    if base.empty or not set(years) <= set(index.columns):
+        raise ValueError(f"no observed real growth for {start}-{end}")
+    level = base * index.loc[base.index, years].prod(axis=1)
+    return float((level.sum() / base.sum()) ** (1.0 / (end - start)) - 1.0)
+
+
+def projection_growth(scenario: Scenario | str | None = None, *, seed: int = 20120101,
+                      start: int = PROJECTION_CHECK[0], end: int = PROJECTION_CHECK[1]) -> float:
+    """Real GDP growth a year from ``start`` to ``end`` of ``scenario``'s parameters (default: the shipped
+    defaults) run as business as usual, without events."""
+    from sim.model import RegionalGrowthModel
+    from sim.scenario import load_scenario, validate_scenario
+
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    data = base.model_dump(mode="python")
+    data["events"] = []
+    data["strategies"] = {"default": "baseline"}
+    data["run"].update({"start_year": start, "end_year": end, "provinces": "china"})
+    model = RegionalGrowthModel(validate_scenario(data, "projection check"), seed=seed).run()
+    national = model.national_frame().set_index("year")["gdp_real_cny_bn"]
+    return float((national[end] / national[start]) ** (1.0 / (end - start)) - 1.0)
+
+
 def scorecard(values: Mapping[str, float] | None = None, *, scenario: Scenario | str | None = None,
               seed: int = 20120101, hefei: bool = True) -> Scorecard:
     """Compute every target (see the module docstring).
@@ -219,6 +256,11 @@ def scorecard(values: Mapping[str, float] | None = None, *, scenario: Scenario |
                           f"model {model_gini[2012]:.3f} -> {model_gini[2022]:.3f}"))
     details["gini"] = {"observed_real": observed_gini.round(4).to_dict(), "observed_nominal": nominal_gini.round(4).to_dict(),
                        "model": model_gini.round(4).to_dict()}
+    first, last = PROJECTION_CHECK
+    seen, shipped = observed_projection_growth(), projection_growth(scenario, seed=seed)
+    targets.append(Target(f"national real growth {first}-{last}, shipped projection - observed", shipped - seen,
+                          "|x| <= 0.005", abs(shipped - seen) <= 0.005,
+                          f"observed {100 * seen:.2f} %/yr, model {100 * shipped:.2f} %/yr; shipped defaults"))
     if hefei:
         from sim.analysis import synthetic_control, synthetic_gap
 
