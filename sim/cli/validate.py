@@ -20,7 +20,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                     "the inequality path, against two benchmarks (every province at the national rate; beta "
                     "convergence fitted on 2012-2016). First prints the scorecard: every hindcast target and the "
                     "Hefei case test with its value and pass or fail, using the parameters estimated on "
-                    "2012-2016 only. Then the statistics; writes a folder with CSV and Parquet tables, "
+                    "2012-2016 only, and the shipped projection's 2022-2024 growth against the observed. "
+                    "Then the statistics; writes a folder with CSV and Parquet tables, "
                     "scorecard.json and PNG figures. See docs/validation.md.")
     parser.add_argument("--scenario", default=None,
                         help="scenario file whose parameters to validate (default: the package defaults); "
