@@ -35,7 +35,7 @@ class Variant:
 
 VARIANTS: tuple[Variant, ...] = (
     Variant("hefei", "hefei"),
-    Variant("hefei, placebo (same money, business as usual)", "hefei_placebo"),
+    Variant("hefei, placebo (same cost rule, business as usual)", "hefei_placebo"),
     Variant("hefei, no fund (`fund_share` 0)", "hefei", {"strategy.hefei.fund_share": 0.0}),
     Variant("hefei, no transfer (`transfer` 1)", "hefei", {"strategy.hefei.transfer": 1.0}),
     Variant("hefei, no lab (`lab_share` 0)", "hefei", {"strategy.hefei.lab_share": 0.0}),
