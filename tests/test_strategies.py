@@ -142,3 +142,24 @@ def test_imitation_switches_are_events_and_change_strategies():
 def test_imitation_off_means_no_switch():
     model = model_with("imitation.enabled=false", path=SCENARIOS / "mixed.toml").run()
     assert not (model.events_frame()["type"] == "strategy_switch").any()
+
+
+def test_hefei_field_choice_skips_fields_without_national_capacity() -> None:
+    """The automatic flagship field is the province's strongest high-tech field relative to the nation; a
+    field with no national capacity at all is nobody's strength (it used to give 0/0 and a nan argmax)."""
+    import warnings
+
+    from sim.model.strategies import make_strategy
+    from sim.vocabulary import FIELD_INDEX, FIELDS, HIGH_TECH
+
+    model = RegionalGrowthModel(load_scenario(SCENARIOS / "hefei.toml").with_values({"run.end_year": 2023}), seed=1)
+    anhui = next(p for p in model.provinces if p.name == "Anhui")
+    candidates = [f for f in FIELDS if f in HIGH_TECH]
+    kept = candidates[-1]
+    for field in candidates[:-1]:
+        model.state.research_by_field[:, FIELD_INDEX[field]] = 0.0
+    strategy = make_strategy("hefei", model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        strategy.attach(anhui)
+    assert strategy.field == kept

@@ -111,7 +111,11 @@ class Hefei(Strategy):
             candidates = [FIELD_INDEX[f] for f in FIELDS if f in HIGH_TECH]
             capacity = state.research_by_field[province.index, candidates]
             national = state.research_by_field[:, candidates].sum(axis=0)
-            strength = (capacity / max(capacity.sum(), 1e-12)) / (national / national.sum())
+            # the province's share of its capacity in a field over the nation's: a field without
+            # national capacity is nobody's strength (0, not 0/0)
+            share = national / max(national.sum(), 1e-12)
+            own = capacity / max(capacity.sum(), 1e-12)
+            strength = np.divide(own, share, out=np.zeros_like(own), where=share > 0)
             self.field = FIELDS[candidates[int(np.argmax(strength))]]
         self.sector = FIELD_SECTOR[FIELD_INDEX[self.field]]
         self.model.state.transfer[province.index, self.sector] = self.params.transfer
