@@ -395,17 +395,16 @@ _NO_OPEN_MENU = "() => !document.querySelector('.v-overlay--active .v-list-item'
 def _choose(page, control: str, option: str) -> None:
     """Pick ``option`` (its visible text) in the drop-down list with CSS class ``control``.
 
-    Closes a menu still open (Escape) and waits for it to be gone before opening this one, and waits
-    for this one to close after the pick: on a busy machine a closing menu's items are still in the
-    page, and a click on one of them picks nothing."""
+    Closes a menu still open (Escape) and waits for it to be gone before opening this one: on a busy
+    machine a menu can stay open (or open again on a redraw) after its pick, and a click on one of its
+    items would pick nothing."""
     if page.locator(".v-overlay--active .v-list-item").count():
         page.keyboard.press("Escape")  # a menu left open (or reopened by a redraw) would take the click
     page.wait_for_function(_NO_OPEN_MENU, timeout=UPDATE_TIMEOUT_MS)
     page.locator(f".{control}").first.click()
     item = page.locator(".v-overlay--active .v-list-item", has_text=option).first
     item.wait_for(state="visible", timeout=UPDATE_TIMEOUT_MS)
-    item.click()
-    page.wait_for_function(_NO_OPEN_MENU, timeout=UPDATE_TIMEOUT_MS)
+    item.click()  # the caller waits for the control to show the choice
 
 
 def _check_browser_assets(url: str) -> None:
