@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import logging
 import math
+import shlex
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -380,9 +382,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     start, _ = fit_point(windows=windows)
     result = estimate(windows=windows, steps=args.steps, burn=args.burn, walkers=args.walkers, seed=args.seed,
                       start=start, processes=args.processes, progress=True)
-    import shlex
-    import sys
-
     given = list(sys.argv[1:] if argv is None else argv)
     write_posterior(result, args.out, command=shlex.join(["python", "-m", "sim.analysis.estimation", *given]))
     print(result.summary().to_string(index=False))

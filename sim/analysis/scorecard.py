@@ -41,11 +41,11 @@ from sim.analysis.patterns import observed_estimation_panel, simulated_panel
 from sim.scenario import Scenario
 
 OUT_OF_SAMPLE = (2016, 2020)
-PROJECTION_CHECK = (2022, 2024)
-"""The shipped projection's first years, against the latest observed ones (the GRP index ends in 2024)."""
 """The out-of-sample window."""
 CONTINUOUS = (2012, 2022)
 """The continuous run."""
+PROJECTION_CHECK = (2022, 2024)
+"""The shipped projection's first years, against the latest observed ones (the GRP index ends in 2024)."""
 
 
 @dataclass(frozen=True)
