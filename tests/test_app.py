@@ -392,19 +392,35 @@ def _step(page, times: int = 1) -> None:
 _NO_OPEN_MENU = "() => !document.querySelector('.v-overlay--active .v-list-item')"
 
 
-def _choose(page, control: str, option: str) -> None:
-    """Pick ``option`` (its visible text) in the drop-down list with CSS class ``control``.
+_SHOWS_CHOICE = """([css, option]) => [...document.querySelectorAll(css + ' .v-select__selection')]
+    .some(e => e.textContent.trim().startsWith(option))"""  # 'name: label', 'variable (unit)'
+PICK_ATTEMPTS = 4
 
-    Closes a menu still open (Escape) and waits for it to be gone before opening this one: on a busy
-    machine a menu can stay open (or open again on a redraw) after its pick, and a click on one of its
-    items would pick nothing."""
-    if page.locator(".v-overlay--active .v-list-item").count():
-        page.keyboard.press("Escape")  # a menu left open (or reopened by a redraw) would take the click
-    page.wait_for_function(_NO_OPEN_MENU, timeout=UPDATE_TIMEOUT_MS)
-    page.locator(f".{control}").first.click()
-    item = page.locator(".v-overlay--active .v-list-item", has_text=option).first
-    item.wait_for(state="visible", timeout=UPDATE_TIMEOUT_MS)
-    item.click()  # the caller waits for the control to show the choice
+
+def _choose(page, control: str, option: str) -> None:
+    """Pick ``option`` (its visible text) in the drop-down list with CSS class ``control``, and wait
+    until the control shows it.
+
+    On a machine whose cores are all busy a menu can stay open (or open again on a redraw) after its
+    pick, and a click can be lost: a menu still open is closed with Escape before the control is
+    opened, and a pick the control does not show is made again (at most ``PICK_ATTEMPTS`` times)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(PICK_ATTEMPTS):
+        if page.locator(".v-overlay--active .v-list-item").count():
+            page.keyboard.press("Escape")  # a menu left open (or reopened by a redraw) would take the click
+        page.wait_for_function(_NO_OPEN_MENU, timeout=UPDATE_TIMEOUT_MS)
+        page.locator(f".{control}").first.click()
+        item = page.locator(".v-overlay--active .v-list-item", has_text=option).first
+        item.wait_for(state="visible", timeout=UPDATE_TIMEOUT_MS)
+        item.click()
+        try:
+            page.wait_for_function(_SHOWS_CHOICE, arg=[f".{control}", option],
+                                   timeout=UPDATE_TIMEOUT_MS // PICK_ATTEMPTS)
+            return
+        except PlaywrightTimeout:
+            continue  # the pick was lost: pick again
+    pytest.fail(f"the drop-down .{control} did not show {option!r} after {PICK_ATTEMPTS} picks")
 
 
 def _check_browser_assets(url: str) -> None:
