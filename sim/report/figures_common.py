@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import AnchoredOffsetbox, DrawingArea, HPacker, TextArea
@@ -26,6 +27,7 @@ from sim.report.statistics import LEVEL
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.layout_engine import LayoutEngine
 
     from sim.report.data import ReportData
 
@@ -39,14 +41,42 @@ def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, Path | None
 
     Each figure is drawn once per file at its own size: constrained layout keeps every artist that
     takes part in the layout inside the figure, so no tight bounding box (a second drawing) is needed.
+    The PNG's layout is computed here, at the PNG's resolution with the renderer that draws it, and
+    the PNG is saved with the layout engine off: ``savefig`` with a layout engine would first draw the
+    whole figure without output only to run the same layout (about a third of the drawing time).
     """
     png = folder / f"{name}.png"
-    fig.savefig(png, dpi=DPI, facecolor="white")
+    engine = fig.get_layout_engine()
+    if engine is None:
+        fig.savefig(png, dpi=DPI, facecolor="white")
+    else:
+        _layout_at(fig, engine, DPI)
+        fig.set_layout_engine(None)  # laid out: savefig draws once
+        try:
+            fig.savefig(png, dpi=DPI, facecolor="white")
+        finally:
+            fig.set_layout_engine(engine)  # an SVG is laid out again, at its own resolution
     svg = None
     if SAVE_OPTIONS["svg"]:
         svg = folder / f"{name}.svg"
         fig.savefig(svg, facecolor="white", metadata={"Date": None})
     return png, svg
+
+
+def _layout_at(fig: Figure, engine: LayoutEngine, dpi: float) -> None:
+    """Run ``engine`` on ``fig`` as ``savefig(dpi=dpi)`` to PNG would: with an Agg renderer at ``dpi``,
+    the axes' aspect applied first (as :meth:`Figure.draw` does before its layout)."""
+    canvas = FigureCanvasAgg(fig)  # the canvas savefig draws the PNG on; its renderer is kept for it
+    before = fig.dpi
+    fig.dpi = dpi
+    try:
+        renderer = canvas.get_renderer()
+        for ax in fig.axes:
+            locator = ax.get_axes_locator()
+            ax.apply_aspect(locator(ax, renderer) if locator else None)
+        engine.execute(fig)
+    finally:
+        fig.dpi = before
 
 
 def _t_half(std: np.ndarray, count: np.ndarray) -> np.ndarray:
