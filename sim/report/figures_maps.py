@@ -79,12 +79,14 @@ def _tile_maps(data: ReportData, folder: Path, name: str, values: pd.DataFrame, 
     panel_height = 3.3 * rows / cols + 0.35
     fig = Figure(figsize=(width, panel_height * nrows + 1.3 + key_height), layout="constrained")
     grid = fig.add_gridspec(nrows + 1, ncols, height_ratios=[panel_height] * nrows + [key_height])
-    axes = np.array([[fig.add_subplot(grid[r, c]) for c in range(ncols)] for r in range(nrows)])
+    # one axes per panel drawn: the grid's empty cells get none (an invisible axes adds nothing to the
+    # layout or the picture, but costs as much to make and lay out as a visible one)
+    axes = [fig.add_subplot(grid[i // ncols, i % ncols]) for i in range(len(groups))]
     largest = max(abs(vmin), abs(vmax))
     decimals = 0 if largest >= 20 else 1 if largest >= 2 else 2
     codes = [province_code(p) for p in provinces]
     for i, group in enumerate(groups):
-        ax = axes[i // ncols][i % ncols]
+        ax = axes[i]
         shown = np.array([values.at[group, p] if p in values.columns else np.nan for p in provinces], dtype=float)
         faces = [cmap(norm(v)) if np.isfinite(v) else MISSING for v in shown]
         details = [_signed(v, decimals) for v in shown]
@@ -96,11 +98,9 @@ def _tile_maps(data: ReportData, folder: Path, name: str, values: pd.DataFrame, 
         ax.xaxis.set_visible(False)  # no ticks to lay out (the axes are off): a much faster layout
         ax.yaxis.set_visible(False)
         panel_title(ax, group, data.colours[group], 3.3)
-    for j in range(len(groups), nrows * ncols):
-        axes[j // ncols][j % ncols].set_visible(False)
     _province_key(fig.add_subplot(grid[nrows, :]), provinces, key_columns)
     mappable = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
-    bar = fig.colorbar(mappable, ax=axes.ravel().tolist(), orientation="horizontal", shrink=0.5, aspect=35,
+    bar = fig.colorbar(mappable, ax=axes, orientation="horizontal", shrink=0.5, aspect=35,
                        pad=0.02, location="bottom")
     bar.set_label(bar_label)
     fig.suptitle(title)
