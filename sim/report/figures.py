@@ -14,6 +14,7 @@ processes (each job's figures drawn once, in one process) and returns the result
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -129,8 +130,17 @@ def run_jobs(jobs: list[tuple[str, Job]], workers: int | None = None,
             extra = meanwhile() if meanwhile is not None else None
             return [_run(i) for i in range(len(jobs))], extra
         context = multiprocessing.get_context("fork")
+        # the objects of this process (the report data, matplotlib, pandas...) out of the collector's
+        # reach while the workers are forked: their collections then never walk (and so never copy) them
+        freeze = gc.get_freeze_count() == 0
         with ProcessPoolExecutor(max_workers=min(workers, len(jobs)), mp_context=context) as pool:
-            futures = [pool.submit(_run, i) for i in range(len(jobs))]
+            if freeze:
+                gc.freeze()
+            try:
+                futures = [pool.submit(_run, i) for i in range(len(jobs))]  # every worker forked at the first
+            finally:
+                if freeze:
+                    gc.unfreeze()
             try:
                 extra = meanwhile() if meanwhile is not None else None
                 results = [f.result() for f in futures]
