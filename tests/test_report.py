@@ -550,6 +550,86 @@ def test_a_killed_build_leaves_the_old_report_whole(results: Path, tmp_path: Pat
 
 
 # --------------------------------------------------------------------------------------------------
+# drawing the figures
+
+
+def _laid_out_figure():
+    """A figure with what constrained layout places in the report's figures: panel titles, an
+    equal-aspect panel, a colorbar, a legend outside the axes, axis labels and a suptitle."""
+    import matplotlib as mpl
+    from matplotlib.figure import Figure
+
+    from sim.report.figures_common import panel_title
+
+    fig = Figure(figsize=(6.0, 3.4), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    left.plot([2022, 2036, 2050], [0.30, 0.36, 0.33], color="#000000", label="baseline")
+    left.plot([2022, 2036, 2050], [0.30, 0.34, 0.31], color="#0072B2", label="hefei")
+    left.set_ylabel("Gini coefficient (0 = equal)")
+    panel_title(left, "baseline", "#000000", 3.0)
+    image = right.imshow(np.arange(12.0).reshape(3, 4), cmap="viridis")
+    right.set_aspect("equal")
+    right.text(1.0, 1.0, "AH\n+12", ha="center", va="center", fontsize=7, in_layout=False)
+    panel_title(right, "hefei", "#0072B2", 3.0)
+    fig.colorbar(image, ax=[left, right], orientation="horizontal", shrink=0.5, location="bottom").set_label("%")
+    fig.legend(loc="outside lower center", ncol=2, title="Scenario")
+    fig.suptitle("Inequality between provinces")
+    assert isinstance(fig.get_layout_engine(), mpl.layout_engine.ConstrainedLayoutEngine)
+    return fig
+
+
+def test_a_figure_is_laid_out_and_drawn_once_with_the_pixels_and_svg_of_savefig(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib as mpl
+    from PIL import Image
+
+    from sim.plotting import DPI, FIGURE_STYLE
+    from sim.report.figures_common import SAVE_OPTIONS, save_figure
+
+    monkeypatch.setitem(SAVE_OPTIONS, "svg", True)
+    with mpl.rc_context(FIGURE_STYLE):
+        fig = _laid_out_figure()
+        engine = fig.get_layout_engine()
+        draws: list[str] = []
+        fig.canvas.mpl_connect("draw_event", lambda event: draws.append(type(event.renderer).__name__))
+        png, svg = save_figure(fig, tmp_path, "once")
+        reference = _laid_out_figure()  # the same figure saved as matplotlib saves it
+        reference.savefig(tmp_path / "reference.png", dpi=DPI, facecolor="white")
+        reference.savefig(tmp_path / "reference.svg", facecolor="white", metadata={"Date": None})
+    # the PNG: one drawing, none without output before it (the SVG is laid out again at its own resolution)
+    assert draws[0] == "RendererAgg" and draws.count("RendererAgg") == 1 and len(draws) > 1
+    assert fig.get_layout_engine() is engine, "the layout engine is the figure's again after the PNG"
+    drawn = np.asarray(Image.open(png))
+    expected = np.asarray(Image.open(tmp_path / "reference.png"))
+    assert drawn.shape == expected.shape == (int(3.4 * DPI), int(6.0 * DPI), 4)
+    assert np.array_equal(drawn, expected)
+    assert svg is not None and svg.read_text() == (tmp_path / "reference.svg").read_text()
+
+
+def _worker_state(index: int) -> tuple[int, int, int]:
+    import gc
+    import os
+
+    return index, os.getpid(), gc.get_freeze_count()
+
+
+def test_figure_jobs_run_in_forked_workers_in_job_order_and_the_collector_is_left_as_it_was() -> None:
+    import gc
+    import os
+    from functools import partial
+
+    from sim.report.figures import run_jobs
+
+    jobs = [(f"job {i}", partial(_worker_state, i)) for i in range(5)]
+    results, meanwhile = run_jobs(jobs, workers=2, meanwhile=gc.get_freeze_count)
+    assert [error for _, _, error in results] == [None] * 5
+    assert [result[0] for result, _, _ in results] == list(range(5)), "results in job order"
+    assert all(result[1] != os.getpid() for result, _, _ in results), "drawn in worker processes"
+    assert all(result[2] > 0 for result, _, _ in results), "the inherited objects are frozen in the workers"
+    assert meanwhile == 0 and gc.get_freeze_count() == 0, "and in this process only while the workers are forked"
+
+
+# --------------------------------------------------------------------------------------------------
 # end to end
 
 
