@@ -65,16 +65,23 @@ def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, Path | None
 
 def _layout_at(fig: Figure, engine: LayoutEngine, dpi: float) -> None:
     """Run ``engine`` on ``fig`` as ``savefig(dpi=dpi)`` to PNG would: with an Agg renderer at ``dpi``,
-    the axes' aspect applied first (as :meth:`Figure.draw` does before its layout)."""
+    the aspect of every axes (and of its child axes) applied first, and only when there are axes, as
+    :meth:`Figure.draw` does."""
     canvas = FigureCanvasAgg(fig)  # the canvas savefig draws the PNG on; its renderer is kept for it
+    if not fig.axes:
+        return
     before = fig.dpi
     fig.dpi = dpi
     try:
         renderer = canvas.get_renderer()
         for ax in fig.axes:
-            locator = ax.get_axes_locator()
-            ax.apply_aspect(locator(ax, renderer) if locator else None)
-        engine.execute(fig)
+            for axes in (ax, *(child for child in ax.get_children() if hasattr(child, "apply_aspect"))):
+                locator = axes.get_axes_locator()
+                axes.apply_aspect(locator(axes, renderer) if locator else None)
+        try:
+            engine.execute(fig)
+        except ValueError:  # as Figure.draw: a layout that cannot be made leaves the axes where they are
+            pass
     finally:
         fig.dpi = before
 
