@@ -399,3 +399,59 @@ def test_the_projection_check_compares_like_with_like() -> None:
     plain = projection_growth(seed=1)
     assert projection_growth(ROOT / "scenarios" / "hefei.toml", seed=1) == pytest.approx(plain, rel=1e-12)
     assert 0.0 < plain < 0.2
+
+
+def test_the_latest_years_as_a_moment_match_the_projection_check() -> None:
+    """``--recent-se``: the observed 2022-2024 growth is one more row, and the model's side of it is the
+    projection of the parameters being tried, run from 2022 (the scorecard's projection check)."""
+    from sim.analysis.estimation import RECENT_MOMENT, Objective, recent_row, with_values
+    from sim.analysis.scorecard import observed_projection_growth, projection_growth
+
+    row = recent_row(0.005)
+    assert row[["window", "moment", "se"]].values.tolist() == [["2022-2024", RECENT_MOMENT, 0.005]]
+    assert row.at[0, "value"] == observed_projection_growth(2022, 2024)
+    for bad in (0.0, -0.01, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="standard error of the latest years"):
+            recent_row(bad)
+
+    window = (PatternWindow(2012, 2014),)
+    earlier = pd.DataFrame({"window": ["2012-2014"] * 2, "moment": ["national_growth", "papers_growth"],
+                            "value": [0.08, 0.1], "se": [0.01, 0.02]})
+    observed = pd.concat([earlier, row], ignore_index=True)
+    objective = Objective(observed, ESTIMATED, None, window)
+    theta = [p.low + 0.3 * (p.high - p.low) for p in ESTIMATED]
+    residuals = objective.residuals(theta)
+    assert len(residuals) == 3
+    model = projection_growth(with_values(None, objective.values(theta)), seed=objective.seed)
+    assert residuals[-1] == pytest.approx((model - row.at[0, "value"]) / 0.005, rel=1e-12)
+    without = Objective(earlier, ESTIMATED, None, window).residuals(theta)
+    np.testing.assert_array_equal(residuals[:-1], without)  # the earlier window is unchanged
+
+
+def test_recent_sensitivity_reports_each_fit_and_its_projection() -> None:
+    from sim.analysis.estimation import recent_sensitivity, recent_sensitivity_markdown, with_values
+    from sim.analysis.scorecard import projection_growth
+
+    window = (PatternWindow(2012, 2014),)
+    observed = pd.DataFrame({"window": ["2012-2014"], "moment": ["national_growth"], "value": [0.08], "se": [0.01]})
+    table = recent_sensitivity([0.005], windows=window, observed=observed, max_evaluations=1)
+    assert len(table) == 2 and np.isnan(table.at[0, "recent_se"]) and table.at[1, "recent_se"] == 0.005
+    for row in table.to_dict(orient="records"):
+        values = {p.key: row[p.key] for p in ESTIMATED}
+        assert row["growth_2022_2024"] == pytest.approx(projection_growth(with_values(None, values)), rel=1e-12)
+        assert row["q_2012_2019"] >= 0 and 0 < row["growth_2035_2050"] < 0.2
+    text = recent_sensitivity_markdown(table)
+    assert "| not used |" in text and "| 0.50 |" in text and "Observed 2022-2024" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--recent-sensitivity", "abc"], "expected standard errors in points"),
+    (["--recent-sensitivity", "0.2,-1"], "expected positive standard errors"),
+    (["--recent-se", "0.2"], "--out is required"),
+])
+def test_estimation_cli_refuses_bad_options(args, message, capsys) -> None:
+    from sim.analysis.estimation import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(args)
+    assert stopped.value.code == 2 and message in capsys.readouterr().err

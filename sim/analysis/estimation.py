@@ -31,7 +31,8 @@ import pandas as pd
 
 from sim.analysis.hindcast import hindcast
 from sim.analysis.patterns import MOMENTS, PatternWindow, observed_moments, panel_moments, simulated_panel
-from sim.scenario import Scenario
+from sim.analysis.scorecard import PROJECTION_CHECK, observed_projection_growth, projection_growth, projection_path
+from sim.scenario import Scenario, load_scenario, set_path, validate_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +53,22 @@ observed path, so its slope holds the first only. Matched as a target, it pushes
 effect to the upper end of its prior (docs/validation.md, "Estimation")."""
 
 
+RECENT_WINDOW = PatternWindow(*PROJECTION_CHECK)
+"""The latest observed years, 2022-2024, after the pandemic years the estimation windows leave out."""
+
+RECENT_MOMENT = "projection_growth"
+"""National real growth a year over :data:`RECENT_WINDOW` of the projection itself (the shipped scenario
+run from the observed 2022 with the parameters set, as :func:`sim.analysis.scorecard.projection_growth`),
+against the observed. Not among the shipped posterior's moments: an estimation adds it with a standard
+error it is given (``--recent-se``), because the model has no business cycle and how far a two-year
+mean may stray from the trend is an assumption (docs/validation.md, "The latest years")."""
+
+RECENT_TREND_SE = 0.0021
+"""A standard error for :data:`RECENT_MOMENT` with a basis in the data: the standard deviation of yearly
+national real growth around its linear trend in 2013-2019 (0.30 point, from the GRP index) over the
+square root of the window's two years."""
+
+
 def window_label(window: PatternWindow) -> str:
     """``"2012-2016"``."""
     return f"{window.start}-{window.end}"
@@ -62,6 +79,23 @@ def observed_table(windows: Sequence[PatternWindow], draws: int = 400) -> pd.Dat
     parts = [observed_moments(w, draws=draws).assign(window=window_label(w)) for w in windows]
     table = pd.concat(parts, ignore_index=True)
     return table[["window", "moment", "value", "se"]]
+
+
+def recent_row(se: float) -> pd.DataFrame:
+    """The observed :data:`RECENT_MOMENT` as a row of an observed table, with standard error ``se``."""
+    if not (math.isfinite(se) and se > 0):
+        raise ValueError(f"the standard error of the latest years must be a positive number, not {se}")
+    return pd.DataFrame([{"window": window_label(RECENT_WINDOW), "moment": RECENT_MOMENT,
+                          "value": observed_projection_growth(RECENT_WINDOW.start, RECENT_WINDOW.end), "se": se}])
+
+
+def with_values(scenario: Scenario | str | None, values: Mapping[str, Any]) -> Scenario:
+    """``scenario`` (default: the package defaults) with ``values`` (key path -> value) set."""
+    base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+    data = base.model_dump(mode="python")
+    for key, value in values.items():
+        set_path(data, key, value, "estimation")
+    return validate_scenario(data, "values " + ", ".join(values))
 
 
 @dataclass(frozen=True)
@@ -102,8 +136,9 @@ def parameter_keys(parameters: Sequence[EstimatedParameter] = ESTIMATED) -> list
 
 def simulated_moments(values: Mapping[str, float], *, scenario: Scenario | str | None = None,
                       windows: Sequence[PatternWindow] = (ESTIMATION_WINDOW,),
-                      seed: int = 20120101) -> dict[tuple[str, str], float]:
-    """The moments of one continuous hindcast over ``windows`` with ``values`` set (key path -> value).
+                      seed: int = 20120101, recent: bool = False) -> dict[tuple[str, str], float]:
+    """The moments of one continuous hindcast over ``windows`` with ``values`` set (key path -> value),
+    and with ``recent`` :data:`RECENT_MOMENT` of the projection run from 2022.
 
     Returns:
         (window label, moment) -> value.
@@ -117,6 +152,9 @@ def simulated_moments(values: Mapping[str, float], *, scenario: Scenario | str |
         part = panel[(panel["year"] >= window.start) & (panel["year"] <= window.end)]
         for moment, value in panel_moments(part, window).items():
             out[(window_label(window), moment)] = value
+    if recent:
+        out[(window_label(RECENT_WINDOW), RECENT_MOMENT)] = projection_growth(
+            with_values(scenario, values), seed=seed, start=RECENT_WINDOW.start, end=RECENT_WINDOW.end)
     return out
 
 
@@ -149,7 +187,8 @@ class Objective:
     def moments(self, theta: Sequence[float]) -> dict[tuple[str, str], float]:
         """Simulated moments at ``theta``."""
         self.evaluations += 1
-        return simulated_moments(self.values(theta), scenario=self.scenario, windows=self.windows, seed=self.seed)
+        return simulated_moments(self.values(theta), scenario=self.scenario, windows=self.windows, seed=self.seed,
+                                 recent=bool((self.observed["moment"] == RECENT_MOMENT).any()))
 
     def residuals(self, theta: Sequence[float]) -> np.ndarray:
         """(simulated - observed) / se for every row of ``observed`` (window and moment); for a moment of
@@ -250,6 +289,7 @@ def estimate(*, parameters: Sequence[EstimatedParameter] = ESTIMATED, scenario: 
     windows = tuple(windows)
     observed = observed_table(windows) if observed is None else observed
     objective = Objective(observed, parameters, scenario, windows, fixed=dict(fixed or {}))
+    recent = bool((observed["moment"] == RECENT_MOMENT).any())
     dim = len(parameters)
     walkers = walkers or 2 * dim + 2
     rng = np.random.default_rng(seed)
@@ -280,9 +320,9 @@ def estimate(*, parameters: Sequence[EstimatedParameter] = ESTIMATED, scenario: 
     return Estimate(parameters, draws, observed, windows, time.perf_counter() - began,
                     float(np.mean(sampler.acceptance_fraction)),
                     {"walkers": walkers, "steps": steps, "burn": burn, "thin": thin, "seed": seed,
-                     "evaluations": walkers * steps, "moments": list(MOMENTS),
+                     "evaluations": walkers * steps, "moments": list(MOMENTS) + [RECENT_MOMENT] * recent,
                      "upper_bound_moments": sorted(UPPER_BOUND_MOMENTS),
-                     "windows": [window_label(w) for w in windows]})
+                     "windows": [window_label(w) for w in windows] + [window_label(RECENT_WINDOW)] * recent})
 
 
 def _current(scenario: Scenario, key: str) -> float:
@@ -326,12 +366,74 @@ def fit_point(*, parameters: Sequence[EstimatedParameter] = ESTIMATED, scenario:
 def moment_table(values: Mapping[str, float], observed: pd.DataFrame, *, scenario: Scenario | str | None = None,
                  windows: Sequence[PatternWindow] = PROJECTION_WINDOWS) -> pd.DataFrame:
     """Observed and simulated moments side by side, with the scaled difference ``z``."""
-    got = simulated_moments(values, scenario=scenario, windows=tuple(windows))
+    got = simulated_moments(values, scenario=scenario, windows=tuple(windows),
+                            recent=bool((observed["moment"] == RECENT_MOMENT).any()))
     table = observed.copy()
     table["model"] = [got[(w, m)] for w, m in zip(table["window"], table["moment"], strict=True)]
     table["z"] = (table["model"] - table["value"]) / table["se"]
     table.attrs["distance"] = float(np.sum(np.square(table["z"])))
     return table
+
+
+def _growth(path: pd.Series, start: int, end: int) -> float:
+    """Growth a year of ``path`` from ``start`` to ``end``."""
+    return float((path[end] / path[start]) ** (1.0 / (end - start)) - 1.0)
+
+
+def recent_sensitivity(standard_errors: Sequence[float], *, scenario: Scenario | str | None = None,
+                       windows: Sequence[PatternWindow] = PROJECTION_WINDOWS, observed: pd.DataFrame | None = None,
+                       seed: int = 20120101, max_evaluations: int = 400) -> pd.DataFrame:
+    """What the latest years would do to the estimate: point fits (:func:`fit_point`) on ``windows``
+    (default: the shipped posterior's), first without :data:`RECENT_MOMENT`, then with it at each
+    standard error.
+
+    Returns:
+        One row per fit: ``recent_se`` (NaN: without), the estimates, ``q_2012_2019`` (Q over the
+        moments of ``windows`` alone: how much worse the earlier patterns fit), and the projection's
+        real growth a year over 2022-2024, 2022-2035 and 2035-2050 (one seed).
+    """
+    windows = tuple(windows)
+    observed = observed_table(windows) if observed is None else observed
+    history = Objective(observed, ESTIMATED, scenario, windows, seed=seed)
+    rows = []
+    for se in [math.nan, *standard_errors]:
+        table = observed if math.isnan(se) else pd.concat([observed, recent_row(se)], ignore_index=True)
+        values, _ = fit_point(scenario=scenario, windows=windows, observed=table, max_evaluations=max_evaluations)
+        residuals = history.residuals([values[p.key] for p in ESTIMATED])
+        path = projection_path(with_values(scenario, values), seed=seed, start=RECENT_WINDOW.start, end=2050)
+        rows.append({"recent_se": se, **values, "q_2012_2019": float(residuals @ residuals),
+                     "growth_2022_2024": _growth(path, RECENT_WINDOW.start, RECENT_WINDOW.end),
+                     "growth_2022_2035": _growth(path, 2022, 2035), "growth_2035_2050": _growth(path, 2035, 2050)})
+    return pd.DataFrame(rows)
+
+
+def recent_sensitivity_markdown(table: pd.DataFrame) -> str:
+    """:func:`recent_sensitivity` as a markdown table in points and percent a year."""
+    short = {p.key: p.key.split(".")[-1] for p in ESTIMATED}
+    lines = ["| 2022-2024 se (point) | " + " | ".join(short.values())
+             + " | Q 2012-2019 | growth 2022-2024 | 2022-2035 | 2035-2050 |",
+             "|---" * (len(short) + 5) + "|"]
+    for row in table.to_dict(orient="records"):
+        se = "not used" if math.isnan(row["recent_se"]) else f"{100 * row['recent_se']:.2f}"
+        cells = [se, *(f"{row[key]:.4g}" for key in short), f"{row['q_2012_2019']:.1f}",
+                 *(f"{100 * row[c]:.2f} %" for c in ("growth_2022_2024", "growth_2022_2035", "growth_2035_2050"))]
+        lines.append("| " + " | ".join(cells) + " |")
+    observed = observed_projection_growth(RECENT_WINDOW.start, RECENT_WINDOW.end)
+    lines.append(f"\nObserved 2022-2024: {100 * observed:.2f} %/yr (GRP index). Point fits, one seed.")
+    return "\n".join(lines)
+
+
+def _points(text: str) -> list[float]:
+    """``"0.21,0.5"`` (percentage points) -> ``[0.0021, 0.005]``; argparse reports a bad value."""
+    import argparse
+
+    try:
+        values = [float(part) / 100.0 for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected standard errors in points, e.g. 0.21,0.5; got {text!r}") from None
+    if not values or not all(math.isfinite(v) and v > 0 for v in values):
+        raise argparse.ArgumentTypeError(f"expected positive standard errors in points, e.g. 0.21,0.5; got {text!r}")
+    return values
 
 
 def write_posterior(result: Estimate, path: str | Path, draws: int = 200, command: str | None = None) -> pd.DataFrame:
@@ -365,23 +467,40 @@ def write_posterior(result: Estimate, path: str | Path, draws: int = 200, comman
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m sim.analysis.estimation --out FILE``: sample and write the posterior."""
+    """``python -m sim.analysis.estimation --out FILE``: sample and write the posterior.
+    ``--recent-sensitivity 0.21,0.5``: print what adding the observed 2022-2024 growth would do."""
     import argparse
 
     parser = argparse.ArgumentParser(prog="python -m sim.analysis.estimation", description=main.__doc__)
-    parser.add_argument("--out", type=Path, required=True, help="posterior CSV to write (JSON provenance beside it)")
+    parser.add_argument("--out", type=Path, help="posterior CSV to write (JSON provenance beside it)")
     parser.add_argument("--windows", default="projection", choices=["projection", "out-of-sample"],
                         help="projection: 2012-2016 and 2016-2019; out-of-sample: 2012-2016 only")
+    parser.add_argument("--recent-se", type=_points, default=None, metavar="POINTS",
+                        help="also match the projection's 2022-2024 growth to the observed, with this standard "
+                             f"error in points (a basis in the data: {100 * RECENT_TREND_SE:.2f})")
+    parser.add_argument("--recent-sensitivity", type=_points, default=None, metavar="POINTS,...",
+                        help="print point fits without and with the 2022-2024 growth at each standard error "
+                             "(points), and the projection each gives; writes nothing")
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--burn", type=int, default=80)
     parser.add_argument("--walkers", type=int, default=None)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--seed", type=int, default=2012)
     args = parser.parse_args(argv)
+    if args.recent_sensitivity is not None:
+        print(recent_sensitivity_markdown(recent_sensitivity(args.recent_sensitivity)))
+        return 0
+    if args.out is None:
+        parser.error("--out is required (or --recent-sensitivity)")
+    if args.recent_se is not None and len(args.recent_se) != 1:
+        parser.error("--recent-se takes one standard error")
     windows = PROJECTION_WINDOWS if args.windows == "projection" else (ESTIMATION_WINDOW,)
-    start, _ = fit_point(windows=windows)
-    result = estimate(windows=windows, steps=args.steps, burn=args.burn, walkers=args.walkers, seed=args.seed,
-                      start=start, processes=args.processes, progress=True)
+    observed = observed_table(windows)
+    if args.recent_se is not None:
+        observed = pd.concat([observed, recent_row(args.recent_se[0])], ignore_index=True)
+    start, _ = fit_point(windows=windows, observed=observed)
+    result = estimate(windows=windows, observed=observed, steps=args.steps, burn=args.burn, walkers=args.walkers,
+                      seed=args.seed, start=start, processes=args.processes, progress=True)
     given = list(sys.argv[1:] if argv is None else argv)
     write_posterior(result, args.out, command=shlex.join(["python", "-m", "sim.analysis.estimation", *given]))
     print(result.summary().to_string(index=False))

@@ -191,10 +191,10 @@ def observed_projection_growth(start: int = PROJECTION_CHECK[0], end: int = PROJ
     return float((level.sum() / base.sum()) ** (1.0 / (end - start)) - 1.0)
 
 
-def projection_growth(scenario: Scenario | str | None = None, *, seed: int = 20120101,
-                      start: int = PROJECTION_CHECK[0], end: int = PROJECTION_CHECK[1]) -> float:
-    """Real GDP growth a year from ``start`` to ``end`` of ``scenario``'s parameters (default: the shipped
-    defaults) run as business as usual, without events."""
+def projection_path(scenario: Scenario | str | None = None, *, seed: int = 20120101,
+                    start: int = PROJECTION_CHECK[0], end: int = PROJECTION_CHECK[1]) -> pd.Series:
+    """National real GDP (CNY bn at ``start`` prices) by year of ``scenario``'s parameters (default: the
+    shipped defaults) run from the observed ``start`` to ``end`` as business as usual, without events."""
     from sim.model import RegionalGrowthModel
     from sim.scenario import load_scenario, validate_scenario
 
@@ -204,7 +204,13 @@ def projection_growth(scenario: Scenario | str | None = None, *, seed: int = 201
     data["strategies"] = {"default": "baseline"}
     data["run"].update({"start_year": start, "end_year": end, "provinces": "china"})
     model = RegionalGrowthModel(validate_scenario(data, "projection check"), seed=seed).run()
-    national = model.national_frame().set_index("year")["gdp_real_cny_bn"]
+    return model.national_frame().set_index("year")["gdp_real_cny_bn"]
+
+
+def projection_growth(scenario: Scenario | str | None = None, *, seed: int = 20120101,
+                      start: int = PROJECTION_CHECK[0], end: int = PROJECTION_CHECK[1]) -> float:
+    """Real GDP growth a year from ``start`` to ``end`` of :func:`projection_path`."""
+    national = projection_path(scenario, seed=seed, start=start, end=end)
     return float((national[end] / national[start]) ** (1.0 / (end - start)) - 1.0)
 
 
