@@ -389,7 +389,10 @@ def _step(page, times: int = 1) -> None:
         _wait_for_year(page, year + 1)
 
 
-_NO_OPEN_MENU = "() => !document.querySelector('.v-overlay--active .v-list-item')"
+OPEN_MENU_ITEM = ".v-overlay--active .v-list-item"
+_NO_OPEN_MENU = f"() => !document.querySelector('{OPEN_MENU_ITEM}')"
+_OPEN_MENUS = """() => [...document.querySelectorAll('.v-overlay--active')]
+    .filter(e => e.querySelector('.v-list-item')).map(e => e.textContent.trim().slice(0, 120))"""
 
 
 _SHOWS_CHOICE = """([css, option]) => [...document.querySelectorAll(css + ' .v-select__selection')]
@@ -397,21 +400,40 @@ _SHOWS_CHOICE = """([css, option]) => [...document.querySelectorAll(css + ' .v-s
 PICK_ATTEMPTS = 4
 
 
+def _close_menus(page) -> None:
+    """Close any drop-down menu still open: Escape first, then a click outside it (at the page's top
+    left corner, the title bar), each given a share of the update timeout, for ``PICK_ATTEMPTS`` rounds.
+
+    On a busy machine a menu can stay open (or open again on a redraw) after its pick, and Escape does
+    not reach a menu once the focus has moved elsewhere (after a click on the map, say)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    share = UPDATE_TIMEOUT_MS // (2 * PICK_ATTEMPTS)
+    for _round in range(PICK_ATTEMPTS):
+        for close in (lambda: page.keyboard.press("Escape"), lambda: page.mouse.click(2, 2)):
+            if not page.locator(OPEN_MENU_ITEM).count():
+                return
+            close()
+            try:
+                page.wait_for_function(_NO_OPEN_MENU, timeout=share)
+                return
+            except PlaywrightTimeout:
+                continue
+    pytest.fail(f"a drop-down menu stays open after Escape and a click outside it: {page.evaluate(_OPEN_MENUS)}")
+
+
 def _choose(page, control: str, option: str) -> None:
     """Pick ``option`` (its visible text) in the drop-down list with CSS class ``control``, and wait
     until the control shows it.
 
-    On a machine whose cores are all busy a menu can stay open (or open again on a redraw) after its
-    pick, and a click can be lost: a menu still open is closed with Escape before the control is
-    opened, and a pick the control does not show is made again (at most ``PICK_ATTEMPTS`` times)."""
+    A menu still open is closed first (:func:`_close_menus`), and a pick the control does not show (a
+    click lost on a busy machine) is made again, at most ``PICK_ATTEMPTS`` times."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for _attempt in range(PICK_ATTEMPTS):
-        if page.locator(".v-overlay--active .v-list-item").count():
-            page.keyboard.press("Escape")  # a menu left open (or reopened by a redraw) would take the click
-        page.wait_for_function(_NO_OPEN_MENU, timeout=UPDATE_TIMEOUT_MS)
+        _close_menus(page)
         page.locator(f".{control}").first.click()
-        item = page.locator(".v-overlay--active .v-list-item", has_text=option).first
+        item = page.locator(OPEN_MENU_ITEM, has_text=option).first
         item.wait_for(state="visible", timeout=UPDATE_TIMEOUT_MS)
         item.click()
         try:
