@@ -410,6 +410,13 @@ def test_the_latest_years_as_a_moment_match_the_projection_check() -> None:
     row = recent_row(0.005)
     assert row[["window", "moment", "se"]].values.tolist() == [["2022-2024", RECENT_MOMENT, 0.005]]
     assert row.at[0, "value"] == observed_projection_growth(2022, 2024)
+    # the data-based standard error: yearly growth around its 2013-2019 trend, over sqrt(2 years)
+    from sim.analysis.estimation import RECENT_TREND_SE
+
+    years = np.arange(2013, 2020)
+    yearly = np.array([observed_projection_growth(y - 1, y) for y in years])
+    trend = np.polyval(np.polyfit(years, yearly, 1), years)
+    assert RECENT_TREND_SE == pytest.approx(np.std(yearly - trend, ddof=2) / np.sqrt(2), abs=5e-5)
     for bad in (0.0, -0.01, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="standard error of the latest years"):
             recent_row(bad)

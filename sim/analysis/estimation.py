@@ -31,8 +31,14 @@ import pandas as pd
 
 from sim.analysis.hindcast import hindcast
 from sim.analysis.patterns import MOMENTS, PatternWindow, observed_moments, panel_moments, simulated_panel
-from sim.analysis.scorecard import PROJECTION_CHECK, observed_projection_growth, projection_growth, projection_path
-from sim.scenario import Scenario, load_scenario, set_path, validate_scenario
+from sim.analysis.scorecard import (
+    PROJECTION_CHECK,
+    growth_rate,
+    observed_projection_growth,
+    projection_growth,
+    projection_path,
+)
+from sim.scenario import Scenario, load_scenario
 
 logger = logging.getLogger(__name__)
 
@@ -92,10 +98,12 @@ def recent_row(se: float) -> pd.DataFrame:
 def with_values(scenario: Scenario | str | None, values: Mapping[str, Any]) -> Scenario:
     """``scenario`` (default: the package defaults) with ``values`` (key path -> value) set."""
     base = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    data = base.model_dump(mode="python")
-    for key, value in values.items():
-        set_path(data, key, value, "estimation")
-    return validate_scenario(data, "values " + ", ".join(values))
+    return base.with_values(values, "estimation")
+
+
+def has_recent(observed: pd.DataFrame) -> bool:
+    """Whether an observed table holds :data:`RECENT_MOMENT`."""
+    return bool((observed["moment"] == RECENT_MOMENT).any())
 
 
 @dataclass(frozen=True)
@@ -188,7 +196,7 @@ class Objective:
         """Simulated moments at ``theta``."""
         self.evaluations += 1
         return simulated_moments(self.values(theta), scenario=self.scenario, windows=self.windows, seed=self.seed,
-                                 recent=bool((self.observed["moment"] == RECENT_MOMENT).any()))
+                                 recent=has_recent(self.observed))
 
     def residuals(self, theta: Sequence[float]) -> np.ndarray:
         """(simulated - observed) / se for every row of ``observed`` (window and moment); for a moment of
@@ -289,7 +297,7 @@ def estimate(*, parameters: Sequence[EstimatedParameter] = ESTIMATED, scenario: 
     windows = tuple(windows)
     observed = observed_table(windows) if observed is None else observed
     objective = Objective(observed, parameters, scenario, windows, fixed=dict(fixed or {}))
-    recent = bool((observed["moment"] == RECENT_MOMENT).any())
+    recent = has_recent(observed)
     dim = len(parameters)
     walkers = walkers or 2 * dim + 2
     rng = np.random.default_rng(seed)
@@ -367,17 +375,12 @@ def moment_table(values: Mapping[str, float], observed: pd.DataFrame, *, scenari
                  windows: Sequence[PatternWindow] = PROJECTION_WINDOWS) -> pd.DataFrame:
     """Observed and simulated moments side by side, with the scaled difference ``z``."""
     got = simulated_moments(values, scenario=scenario, windows=tuple(windows),
-                            recent=bool((observed["moment"] == RECENT_MOMENT).any()))
+                            recent=has_recent(observed))
     table = observed.copy()
     table["model"] = [got[(w, m)] for w, m in zip(table["window"], table["moment"], strict=True)]
     table["z"] = (table["model"] - table["value"]) / table["se"]
     table.attrs["distance"] = float(np.sum(np.square(table["z"])))
     return table
-
-
-def _growth(path: pd.Series, start: int, end: int) -> float:
-    """Growth a year of ``path`` from ``start`` to ``end``."""
-    return float((path[end] / path[start]) ** (1.0 / (end - start)) - 1.0)
 
 
 def recent_sensitivity(standard_errors: Sequence[float], *, scenario: Scenario | str | None = None,
@@ -402,8 +405,9 @@ def recent_sensitivity(standard_errors: Sequence[float], *, scenario: Scenario |
         residuals = history.residuals([values[p.key] for p in ESTIMATED])
         path = projection_path(with_values(scenario, values), seed=seed, start=RECENT_WINDOW.start, end=2050)
         rows.append({"recent_se": se, **values, "q_2012_2019": float(residuals @ residuals),
-                     "growth_2022_2024": _growth(path, RECENT_WINDOW.start, RECENT_WINDOW.end),
-                     "growth_2022_2035": _growth(path, 2022, 2035), "growth_2035_2050": _growth(path, 2035, 2050)})
+                     "growth_2022_2024": growth_rate(path, RECENT_WINDOW.start, RECENT_WINDOW.end),
+                     "growth_2022_2035": growth_rate(path, 2022, 2035),
+                     "growth_2035_2050": growth_rate(path, 2035, 2050)})
     return pd.DataFrame(rows)
 
 

@@ -210,8 +210,12 @@ def projection_path(scenario: Scenario | str | None = None, *, seed: int = 20120
 def projection_growth(scenario: Scenario | str | None = None, *, seed: int = 20120101,
                       start: int = PROJECTION_CHECK[0], end: int = PROJECTION_CHECK[1]) -> float:
     """Real GDP growth a year from ``start`` to ``end`` of :func:`projection_path`."""
-    national = projection_path(scenario, seed=seed, start=start, end=end)
-    return float((national[end] / national[start]) ** (1.0 / (end - start)) - 1.0)
+    return growth_rate(projection_path(scenario, seed=seed, start=start, end=end), start, end)
+
+
+def growth_rate(path: pd.Series, start: int, end: int) -> float:
+    """Growth a year of ``path`` (indexed by year) from ``start`` to ``end``."""
+    return float((path[end] / path[start]) ** (1.0 / (end - start)) - 1.0)
 
 
 def scorecard(values: Mapping[str, float] | None = None, *, scenario: Scenario | str | None = None,
