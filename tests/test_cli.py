@@ -152,3 +152,19 @@ def test_error_lines_are_one_line():
 
     assert one_line("a\nb\r\nc") == "a b c"
     assert len(one_line("x" * 10_000)) == 4000
+
+
+@pytest.mark.parametrize("argv", [
+    ["run", "missing.toml"],
+    ["run", "scenarios/baseline.toml", "--set", "run.seed=x"],
+    ["run", "scenarios/baseline.toml", "--set", "strategies.assign.Atlantis=hefei"],
+    ["batch", "experiments/strategy_comparison.toml", "--set", "replicates=-1"],
+    ["validate", "--set", "economy.catch_up_rate=-1", "--no-write"],
+])
+def test_bad_input_is_refused_before_the_model_is_imported(argv):
+    """A bad input is checked first: the refusal needs neither the model (Mesa) nor pandas."""
+    code = ("import sys\nfrom sim.cli import main\nstatus = main(sys.argv[1:])\n"
+            "print(status, sorted(m for m in ('mesa', 'pandas', 'sim.model') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code, *argv], cwd=ROOT, capture_output=True, text=True)
+    assert proc.stdout.strip() == "2 []", proc.stdout + proc.stderr
+    assert proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1, proc.stderr

@@ -44,13 +44,9 @@ def main(args: argparse.Namespace) -> int:
 
     Exit 2 for bad input (nothing written), 130/143 when SIGINT/SIGTERM stopped it (finished runs kept).
     """
-    from sim.experiments.batch import check_folder, default_folder, run_batch
+    # the options and the experiment file are checked before the model's imports (about 2 s)
     from sim.experiments.executors import ExecutorChoice, check_dask_address
-    from sim.experiments.pool import prestart_pool
-    from sim.experiments.runner import WorkerLost
-    from sim.experiments.signals import Interrupted, stop_on_signals
     from sim.experiments.spec import load_experiment
-    from sim.experiments.summary import format_summary
 
     if args.workers is not None and args.workers < 0:
         raise SimError(f"--workers: expected 0 (all cores) or more, got {args.workers}")
@@ -66,6 +62,12 @@ def main(args: argparse.Namespace) -> int:
                        f"run it with `sim sensitivity {args.experiment}`")
     if args.dask is not None and not args.debug:
         _quiet_dask()
+    from sim.experiments.batch import check_folder, default_folder, run_batch
+    from sim.experiments.pool import prestart_pool
+    from sim.experiments.runner import WorkerLost
+    from sim.experiments.signals import Interrupted, stop_on_signals
+    from sim.experiments.summary import format_summary
+
     out = args.out or default_folder(experiment)
     check_folder(out, experiment, args.resume, args.allow_code_change)
     config = experiment.spec.executor

@@ -26,9 +26,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the scenario and print the summary."""
+    # the input is checked before the model's imports (about 2 s), so a bad input is refused at once
     from sim.cli import check_out_folder
-    from sim.cli.summary import format_summary
-    from sim.experiments.single import run_scenario
     from sim.scenario import load_scenario
 
     if args.seed is not None and args.seed < 0:
@@ -40,6 +39,9 @@ def main(args: argparse.Namespace) -> int:
         # a scenario name is letters, digits, '-', '_' and '.' (the schema checks): it stays in results/
         out = args.out or Path("results") / f"run-{scenario.name}-{stamp}"
         check_out_folder(out)  # a file, a folder under a file or one not writable: refused before the run
+    from sim.cli.summary import format_summary
+    from sim.experiments.single import run_scenario
+
     result = run_scenario(scenario, seed=args.seed, out=out, source=args.scenario)
     seed = args.seed if args.seed is not None else scenario.run.seed
     title = (f"Scenario {scenario.name!r}, {scenario.run.start_year}-{scenario.run.end_year}, "

@@ -41,10 +41,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Run the hindcast (and the fit), print the statistics, write the folder."""
-    from sim.analysis.validation import validate
-    from sim.analysis.validation_output import format_validation, write_results
+    # the input is checked before the model's imports (about 2 s), so a bad input is refused at once
     from sim.cli import check_out_folder
-    from sim.experiments.single import write_folder_atomically
     from sim.scenario import load_scenario, overrides_to_values, parse_override
 
     if args.seed is not None and args.seed < 0:
@@ -59,6 +57,10 @@ def main(args: argparse.Namespace) -> int:
         setter = [o for o in args.overrides if parse_override(o)[0] == ["run", "provinces"]][-1]
         raise SimError(f"--set {setter}: run.provinces: validation compares the 31 provinces with observed data; "
                        "synthetic regions have none (leave run.provinces out or set it to \"china\")")
+    from sim.analysis.validation import validate
+    from sim.analysis.validation_output import format_validation, write_results
+    from sim.experiments.single import write_folder_atomically
+
     calibration = None
     if args.calibrate:
         from sim.analysis.calibration import calibrate, format_calibration
