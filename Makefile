@@ -39,8 +39,11 @@ run: $(STAMP_RUN)
 	$(BIN)/sim report results/strategy_comparison_uncertainty
 	@echo "Report: results/strategy_comparison_uncertainty/report/report.html"
 
+# the suite on TEST_WORKERS processes (pytest-xdist); a test file stays on one process, so its
+# module fixtures (the dashboard server, the browser) start once
+TEST_WORKERS ?= 2
 test: $(STAMP_TEST) browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 lint: $(STAMP_TEST)
 	$(BIN)/ruff check sim tests benchmarks
