@@ -240,6 +240,18 @@ def test_shipped_sensitivity_experiment_loads() -> None:
     assert experiment.scenarios[0].name == "baseline"
 
 
+def test_another_method_does_not_take_the_files_sample_size() -> None:
+    """The file's samples (512, for Sobol) are not Morris trajectories: --method morris is the cheap
+    screen its comment promises (20 trajectories, 200 runs), unless --samples says otherwise."""
+    path = ROOT / "experiments" / "sensitivity.toml"
+    d = len(load_sensitivity(path)[0].parameters)
+    morris = load_sensitivity(path, method="morris")[0]
+    assert (morris.method, morris.n_samples, morris.runs_total) == ("morris", 20, 20 * (d + 1))
+    assert load_sensitivity(path, method="morris", samples=6)[0].runs_total == 6 * (d + 1)
+    assert load_sensitivity(path, method="sobol")[0].n_samples == 512  # the file's method: the file's size
+    assert "200 runs" in path.read_text() and 20 * (d + 1) == 200
+
+
 def test_cli_sensitivity_end_to_end(tmp_path: Path, capsys) -> None:
     out = tmp_path / "cli"
     argv = ["sensitivity", str(ROOT / "experiments" / "sensitivity.toml"), "--method", "morris", "--samples", "2",

@@ -69,7 +69,8 @@ def load_sensitivity(path: str | Path, overrides: Sequence[str] = (), *, method:
                 raise ExperimentError(source, where, f"bound {value!r}: {exc.key}: {exc.message}") from None
         parameters.append((key, float(values[0]), float(values[1])))
     method = check_method(method) if method is not None else config.method
-    samples = samples if samples else config.samples
+    # the file's sample size is for the file's method: with another method, that method's default
+    samples = samples if samples else (config.samples if method == config.method else 0)
     outputs = tuple(outputs) if outputs else (tuple(config.outputs) or DEFAULT_OUTPUTS)
     try:
         spec = SensitivitySpec(name=experiment.name, parameters=tuple(parameters), outputs=outputs,
