@@ -267,3 +267,19 @@ def test_inf_and_nan_are_refused_in_python_values_too() -> None:
     for value in (float("inf"), float("-inf"), float("nan")):
         with pytest.raises(ScenarioError, match="finite number"):
             Scenario().with_values({"economy.catch_up_rate": value})
+
+
+def test_group_names_read_without_pandas_match_the_province_table():
+    """china_groups reads provinces.csv with the csv module (no pandas at validation); it must give the
+    members that sim.data's table gives."""
+    from sim.data import load_provinces
+    from sim.scenario import china_groups
+
+    table = load_provinces()
+    groups = china_groups()
+    expected = {"all": set(table["province"]), "coastal": set(table.loc[table["coastal"], "province"]),
+                "interior": set(table.loc[~table["coastal"], "province"])}
+    for region in ("east", "central", "west", "northeast"):
+        expected[region] = set(table.loc[table["region"] == region, "province"])
+    assert groups == expected
+    assert len(groups["all"]) == 31 and len(groups["coastal"]) == 12
