@@ -110,6 +110,31 @@ def test_keyword_parameters_and_mesa_batch_run():
     assert frame["year"].max() in (2024, 2025)
 
 
+@pytest.mark.parametrize("scenario, overrides", [
+    ("baseline.toml", ["run.end_year=2030"]),
+    ("hefei.toml", ["imitation.enabled=true", "run.end_year=2034"]),
+    ("baseline.toml", ["run.provinces=synthetic:40", "run.end_year=2027"]),
+])
+def test_without_the_datacollector_the_tables_and_the_last_row_are_the_same_numbers(scenario, overrides):
+    """``datacollector=False`` (ensembles reading end-year outcomes) changes no number: the tables are
+    equal and :meth:`national_row` is the national table's last row, value for value."""
+    cfg = load_scenario(SCENARIOS / scenario, overrides)
+    full = RegionalGrowthModel(cfg, seed=3).run()
+    lean = RegionalGrowthModel(cfg, seed=3, datacollector=False).run()
+    assert full.datacollector is not None and lean.datacollector is None
+    row, last = lean.national_row(), full.national_rows[-1]
+    assert list(row) == list(last)
+    assert all(row[k] == last[k] or (np.isnan(row[k]) and np.isnan(last[k])) for k in row)
+    assert full.national_row() == last  # also after the DataCollector has filled every year
+    pd.testing.assert_frame_equal(lean.national_frame(), full.national_frame(), check_exact=True)
+    pd.testing.assert_frame_equal(lean.province_frame(), full.province_frame(), check_exact=True)
+    pd.testing.assert_frame_equal(lean.events_frame(), full.events_frame(), check_exact=True)
+    early = RegionalGrowthModel(cfg, seed=3, datacollector=False)  # the base year alone: growth unknown
+    assert np.isnan(early.national_row()["gdp_growth"])
+    early.step()
+    assert early.national_row()["gdp_growth"] == full.national_rows[1]["gdp_growth"]
+
+
 def test_datacollector_has_a_row_for_the_base_year_then_one_per_step(baseline):
     model = RegionalGrowthModel(baseline, seed=5, run__end_year=2026)
     first = model.datacollector.get_model_vars_dataframe()

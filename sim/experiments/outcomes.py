@@ -56,8 +56,8 @@ class ModelEvaluator:
 
         if scenario is None:
             raise ValueError("the model needs a scenario: this run list has none")
-        model = RegionalGrowthModel(scenario, rng=run.seed).run()
-        final = model.national_rows[-1]
+        model = RegionalGrowthModel(scenario, rng=run.seed, datacollector=False).run()
+        final = model.national_row()
         return {name: float(final[name]) for name in self.outputs}
 
     def describe(self) -> dict[str, Any]:

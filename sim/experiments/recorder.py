@@ -43,10 +43,11 @@ RUNS_FIELDS: dict[str, str] = {
 
 
 def simulate_run(scenario, run: Run):
-    """The default evaluator of a batch: the model of ``scenario``, seeded with the run's seed, run to its end year."""
+    """The default evaluator of a batch: the model of ``scenario``, seeded with the run's seed, run to its end year
+    (without Mesa's DataCollector: the batch's tables come from the model's own records)."""
     from sim.model import RegionalGrowthModel
 
-    return RegionalGrowthModel(scenario, rng=run.seed).run()
+    return RegionalGrowthModel(scenario, rng=run.seed, datacollector=False).run()
 
 
 def _conform(frame: pd.DataFrame, dtypes: dict[str, str]) -> pd.DataFrame:

@@ -38,9 +38,13 @@ class Recording:
     as year by year (element by element, and each total summed over the provinces of one year).
     """
 
-    def start_recording(self) -> None:
-        """Empty records, the DataCollector, and the base year's record."""
-        self._year_values: list[dict[str, Any]] = []  # per year: what the DataCollector reports and more
+    def start_recording(self, collect: bool = True) -> None:
+        """Empty records, the DataCollector (when ``collect``; else ``datacollector`` is None), and the
+        base year's record."""
+        # per year what the national table and the DataCollector report: the inequality indices are
+        # filled in when first asked for (see _year_row)
+        self._year_values: list[dict[str, Any]] = []
+        self._year_complete: list[bool] = []
         # per year a row: the flat per-province record (rows of _ROWS, sector output, research capacity)
         width = self.n * (len(_ROWS) + self.state.sector_output.shape[1] + self.state.research_by_field.shape[1])
         self._record_rows = np.empty((max(1, self.end_year - self.start_year + 1), width))
@@ -52,14 +56,15 @@ class Recording:
         self.datacollector = mesa.DataCollector(model_reporters={
             "year": "year",
             "seed": "seed",
-            "gdp_real_cny_bn": lambda m: m._year_values[-1]["gdp_real_cny_bn"],
-            "gini": lambda m: m._year_values[-1]["gini"],
-            "theil_between_region": lambda m: m._year_values[-1]["theil_between_region"],
-            "research_output": lambda m: m._year_values[-1]["research_output"],
-            "interior_research_share": lambda m: m._year_values[-1]["interior_research_share"],
-        })
+            "gdp_real_cny_bn": lambda m: m._year_row(-1)["gdp_real_cny_bn"],
+            "gini": lambda m: m._year_row(-1)["gini"],
+            "theil_between_region": lambda m: m._year_row(-1)["theil_between_region"],
+            "research_output": lambda m: m._year_row(-1)["research_output"],
+            "interior_research_share": lambda m: m._year_row(-1)["interior_research_share"],
+        }) if collect else None
         self.record_year()
-        self.datacollector.collect(self)  # the base year is the DataCollector's first row (step 0)
+        if self.datacollector is not None:
+            self.datacollector.collect(self)  # the base year is the DataCollector's first row (step 0)
 
     def start_event_log(self) -> None:
         """An empty event log (before anything of the base year happens)."""
@@ -95,7 +100,6 @@ class Recording:
         if not (both.min() > 0 and both.max() < np.inf):  # the metrics say what is wrong
             metrics.inequality_summary(real, population, self.data.region, self.data.coastal)
         values: dict[str, Any] = {"year": self.year, "gdp_real_cny_bn": float(state.gdp_real_national)}
-        values.update(self._inequality_groups.summary(real, population))
         research_total = float(papers.sum())
         if not np.isfinite(research_total):  # ranks are computed later; refuse what they would refuse
             metrics.rank_descending(papers)
@@ -108,8 +112,24 @@ class Recording:
         values["institutes"] = int(np.count_nonzero(self.registry.capacity[: self.registry.count] > 0))
         values["openness"] = float(state.openness)
         self._year_values.append(values)
+        self._year_complete.append(False)
         self._years_recorded = t + 1
         self._strategy_records.append(self.roles.names)
+
+    def _year_row(self, t: int) -> dict[str, Any]:
+        """Year ``t``'s national values (an index into the recorded years, -1 the last), with its
+        inequality indices, computed from that year's record the first time they are asked for."""
+        t = range(self._years_recorded)[t]
+        values = self._year_values[t]
+        if not self._year_complete[t]:
+            n = self.n
+            block = self._record_rows[t]
+            row = {"year": values["year"], "gdp_real_cny_bn": values["gdp_real_cny_bn"]}
+            row.update(self._inequality_groups.summary(block[:n], block[n:2 * n]))
+            row.update((key, value) for key, value in values.items() if key not in row)
+            self._year_values[t] = values = row
+            self._year_complete[t] = True
+        return values
 
     @property
     def national_rows(self) -> list[dict[str, float]]:
@@ -163,19 +183,28 @@ class Recording:
         """The national table as columns: one entry per recorded year."""
         return {key: value.copy() for key, value in self._cached("national", self._national_columns).items()}
 
-    def _national_columns(self) -> dict[str, np.ndarray]:
-        rec = self._records()
-        years = self._year_values
-        t = len(years)
+    def national_row(self) -> dict[str, float]:
+        """The national table's row of the last recorded year (the same numbers), computed from that
+        year's record alone: for ensembles that read end-year outcomes (a model made with
+        ``datacollector=False`` then computes the yearly inequality indices of that year only)."""
+        return _rows_of(self._national_columns(self._years_recorded - 1))[0]
+
+    def _national_columns(self, first: int = 0) -> dict[str, np.ndarray]:
+        """The national table's columns from recorded year ``first`` (an index) on."""
+        full = self._records()
+        rec = full if first == 0 else {name: value[first:] for name, value in full.items() if name != "by_sector"}
+        years = [self._year_row(i) for i in range(first, self._years_recorded)]
         # every national total is the sum over one year's provinces (a row of a C-ordered matrix)
         totals = np.stack([rec[name] for name in ("gdp", "population", "budget", "spent", "central", "instruments",
                                                   "proceeds", "foreign_money", "cost", "installed", "investment_cut",
                                                   "consumption_cut", "skilled", "graduates")], axis=1).sum(axis=2)
         (nominal, population, budget, spent, central, instruments, proceeds, foreign_money, cost, installed,
          investment_cut, consumption_cut, skilled, graduates) = totals.T
-        real = np.array([v["gdp_real_cny_bn"] for v in years])
-        growth = np.full(t, np.nan)
+        real = np.array([v["gdp_real_cny_bn"] for v in self._year_values[max(first - 1, 0):]])
+        growth = np.full(len(real), np.nan)
         growth[1:] = real[1:] / real[:-1] - 1.0
+        if first > 0:  # the year before the first is there for the growth of the first
+            real, growth = real[1:], growth[1:]
         # the sum of a year's (N, h) matrix, as it was summed year by year (a sum over two axes adds in
         # another order than one over the flattened years)
         high_tech = np.array([year.sum() for year in rec["output"][:, :, HIGH_TECH_INDEX]])
