@@ -4,6 +4,7 @@ at a small N, resume, executors, and the command line."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import shutil
@@ -100,6 +101,23 @@ def test_executors_give_identical_runs(tmp_path: Path) -> None:
     assert_array_equal(serial.outputs["y"], pooled.outputs["y"])
     pd.testing.assert_frame_equal(serial.indices, pooled.indices)
     assert "process pool" in pooled.executor
+
+
+@pytest.mark.parametrize("method", ["sobol", "morris"])
+def test_outcomes_analysed_side_by_side_in_a_pool_equal_one_after_the_other(method: str) -> None:
+    from sim.experiments.pool import get_pool
+
+    spec = SensitivitySpec("ishigami", ISHIGAMI, outputs=("y", "z", "flat"), seed=7, method=method,
+                           samples=64 if method == "sobol" else 10, resamples=50)
+    design = spec.design()
+    y = np.array([IshigamiEvaluator().value(*row) for row in design])
+    outputs = {"y": y, "z": np.sin(y) + design[:, 2], "flat": np.full(len(y), 2.0)}
+    with pytest.warns(UserWarning, match="flat does not vary") if method == "sobol" else contextlib.nullcontext():
+        alone = analyse(spec, design, outputs)
+    with pytest.warns(UserWarning, match="flat does not vary") if method == "sobol" else contextlib.nullcontext():
+        pooled = analyse(spec, design, outputs, pool=get_pool(2)[0])  # the warning is the caller's, not a worker's
+    pd.testing.assert_frame_equal(alone, pooled, check_exact=True)
+    assert list(pooled["outcome"].unique()) == ["y", "z", "flat"]
 
 
 def test_dask_executor_gives_identical_runs(tmp_path: Path) -> None:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import time
 import warnings
 from collections.abc import Callable, Mapping
@@ -187,13 +188,17 @@ class SensitivitySpec:
 # Analysis
 
 
-def analyse(spec: SensitivitySpec, design: np.ndarray, outputs: Mapping[str, np.ndarray]) -> pd.DataFrame:
+def analyse(spec: SensitivitySpec, design: np.ndarray, outputs: Mapping[str, np.ndarray],
+            pool: Any = None) -> pd.DataFrame:
     """SALib indices of every outcome, as one long table.
 
     Args:
         spec: the analysis (method, problem, confidence, resamples, seed).
         design: the sample matrix, in run order.
         outputs: outcome name -> values in run order (no NaN).
+        pool: an executor with ``map`` (a process pool) to analyse the outcomes side by side; each
+            outcome's analysis is the same computation wherever it runs (the bootstrap is seeded
+            with ``spec.seed``), so the numbers do not depend on it. None: one after the other.
 
     Returns:
         One row per outcome and parameter: ``outcome, parameter`` then ``S1, S1_conf, ST, ST_conf``
@@ -204,36 +209,47 @@ def analyse(spec: SensitivitySpec, design: np.ndarray, outputs: Mapping[str, np.
         ValueError: when an outcome has missing values or the wrong length.
     """
     problem = spec.problem()
-    frames = []
+    checked: dict[str, np.ndarray] = {}
     for name, values in outputs.items():
         y = np.asarray(values, dtype=float)
         if y.shape != (design.shape[0],):
             raise ValueError(f"outputs: {name} has {y.size} values for {design.shape[0]} runs")
         if not np.isfinite(y).all():
             raise ValueError(f"outputs: {name} has {int((~np.isfinite(y)).sum())} missing values (failed runs)")
-        if spec.method == "sobol":
-            from SALib.analyze import sobol
-
-            if np.ptp(y) == 0:
-                warnings.warn(f"outcome {name} does not vary: its indices are undefined", UserWarning, stacklevel=2)
-                res = {k: np.full(len(spec.names), np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
-            else:
-                res = sobol.analyze(problem, y, calc_second_order=spec.second_order, num_resamples=spec.resamples,
-                                    conf_level=spec.confidence, seed=spec.seed)
-            frame = pd.DataFrame({"outcome": name, "parameter": spec.names, "S1": res["S1"],
-                                  "S1_conf": res["S1_conf"], "ST": res["ST"], "ST_conf": res["ST_conf"]})
-        else:
-            from SALib.analyze import morris
-
-            res = morris.analyze(problem, design, y, num_resamples=spec.resamples, conf_level=spec.confidence,
-                                 num_levels=spec.levels, seed=spec.seed)
-            mu_star = np.asarray(res["mu_star"], dtype=float)
-            top = np.nanmax(mu_star) if np.isfinite(mu_star).any() and np.nanmax(mu_star) > 0 else np.nan
-            frame = pd.DataFrame({"outcome": name, "parameter": spec.names, "mu": np.asarray(res["mu"], float),
-                                  "mu_star": mu_star, "mu_star_conf": np.asarray(res["mu_star_conf"], float),
-                                  "sigma": np.asarray(res["sigma"], float), "mu_star_normalised": mu_star / top})
-        frames.append(frame)
+        if spec.method == "sobol" and np.ptp(y) == 0:
+            warnings.warn(f"outcome {name} does not vary: its indices are undefined", UserWarning, stacklevel=2)
+        checked[name] = y
+    names, ys = list(checked), list(checked.values())
+    designs = [design if spec.method == "morris" else None] * len(names)
+    problems, specs = [problem] * len(names), [spec] * len(names)
+    if pool is not None and len(names) > 1:
+        frames = list(pool.map(_indices, specs, problems, designs, names, ys))
+    else:
+        frames = list(map(_indices, specs, problems, designs, names, ys))
     return pd.concat(frames, ignore_index=True)
+
+
+def _indices(spec: SensitivitySpec, problem: dict, design: np.ndarray | None, name: str, y: np.ndarray) -> pd.DataFrame:
+    """The rows of :func:`analyse` for one outcome ``name`` with values ``y`` (checked)."""
+    if spec.method == "sobol":
+        from SALib.analyze import sobol
+
+        if np.ptp(y) == 0:  # undefined (the caller warns)
+            res = {k: np.full(len(spec.names), np.nan) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+        else:
+            res = sobol.analyze(problem, y, calc_second_order=spec.second_order, num_resamples=spec.resamples,
+                                conf_level=spec.confidence, seed=spec.seed)
+        return pd.DataFrame({"outcome": name, "parameter": spec.names, "S1": res["S1"],
+                             "S1_conf": res["S1_conf"], "ST": res["ST"], "ST_conf": res["ST_conf"]})
+    from SALib.analyze import morris
+
+    res = morris.analyze(problem, design, y, num_resamples=spec.resamples, conf_level=spec.confidence,
+                         num_levels=spec.levels, seed=spec.seed)
+    mu_star = np.asarray(res["mu_star"], dtype=float)
+    top = np.nanmax(mu_star) if np.isfinite(mu_star).any() and np.nanmax(mu_star) > 0 else np.nan
+    return pd.DataFrame({"outcome": name, "parameter": spec.names, "mu": np.asarray(res["mu"], float),
+                         "mu_star": mu_star, "mu_star_conf": np.asarray(res["mu_star_conf"], float),
+                         "sigma": np.asarray(res["sigma"], float), "mu_star_normalised": mu_star / top})
 
 
 # --------------------------------------------------------------------------------------
@@ -372,7 +388,7 @@ def run_sensitivity(spec: SensitivitySpec, evaluator: Evaluator, *, scenario=Non
     indices = pd.DataFrame()
     written: list[Path] = []
     if failed.empty and missing == 0:
-        indices = analyse(spec, design, outputs)
+        indices = _analyse_on(choice, spec, design, outputs)
         if target is not None:
             indices.to_csv(target.path / "indices.csv", index=False)
             indices.to_parquet(target.path / "indices.parquet", index=False)
@@ -383,6 +399,22 @@ def run_sensitivity(spec: SensitivitySpec, evaluator: Evaluator, *, scenario=Non
     return SensitivityResult(folder=result.folder, spec=spec, design=design, outputs=outputs, indices=indices,
                              failed=failed, runs_run=result.runs_run, runs_resumed=result.runs_resumed,
                              elapsed_s=time.monotonic() - started, executor=result.executor, figures=written, runs=runs)
+
+
+def _analyse_on(choice: ExecutorChoice, spec: SensitivitySpec, design: np.ndarray,
+                outputs: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """:func:`analyse`, on the session's process pool when the runs used one (the outcomes side by side:
+    the bootstrap of a Sobol analysis takes seconds per outcome); interrupted, the pool's workers stop."""
+    if choice.kind != "process" or len(outputs) < 2:
+        return analyse(spec, design, outputs)
+    from sim.experiments.pool import discard_pool, get_pool
+
+    pool, _started = get_pool(choice.workers or os.cpu_count() or 1)
+    try:
+        return analyse(spec, design, outputs, pool=pool)
+    except BaseException:
+        discard_pool(kill=True)
+        raise
 
 
 def check_method(method: str) -> str:
