@@ -133,7 +133,7 @@ class YearlyProcesses:
         if self.scenario.economy.science_from_investment:
             due = due + state.own_science
         available = state.investment.sum(axis=1)
-        cut = np.clip(due, None, available)
+        cut = np.minimum(due, available)  # what np.clip(due, None, available) computes
         state.investment *= economy.divide_positive(available - cut, available, 0.0)[:, None]
         state.investment_cut = cut
         state.consumption_cut = np.maximum(due - cut, 0.0)
@@ -179,14 +179,17 @@ class YearlyProcesses:
         return self._connectivity_terms()["pair"]
 
     def _connectivity_terms(self) -> dict[str, np.ndarray]:
-        conn = self.state.connectivity
         cached = getattr(self, "_connectivity_cache", None)
+        if cached is not None and cached["year"] == self.year:  # checked this year: events, which fire
+            return cached  # first in the year, are what changes connectivity
+        conn = self.state.connectivity
         if cached is not None and (cached["connectivity"] == conn).all():
+            cached["year"] = self.year
             return cached
         pair = np.sqrt(conn[:, None] * conn[self.neighbours])
         ec, mig = self.scenario.economy, self.scenario.migration
         self._connectivity_cache = cached = {
-            "connectivity": conn.copy(), "pair": pair,
+            "connectivity": conn.copy(), "year": self.year, "pair": pair,
             "graduate_distance": economy.graduate_distance_cost(self.distance_km, pair, mig.distance_cost),
             "spillover_weights": economy.spillover_weights(self.distance_km, ec.spillover_share,
                                                            ec.spillover_distance_km * pair),
@@ -242,7 +245,8 @@ class YearlyProcesses:
         spill = economy.spillover_pool(own, self.neighbours, self.distance_km, ec.spillover_share,
                                        None, weights=self._connectivity_terms()["spillover_weights"])
         knowledge_field = own + spill
-        knowledge = np.repeat(knowledge_field.sum(axis=1, keepdims=True) / f, len(SECTORS), axis=1)  # the mean
+        knowledge = np.empty((len(own), len(SECTORS)))
+        knowledge[:] = knowledge_field.sum(axis=1, keepdims=True) / f  # the mean
         knowledge[:, FIELD_SECTOR] = knowledge_field
         return own, knowledge
 
