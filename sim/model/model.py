@@ -86,7 +86,7 @@ class RegionalGrowthModel(YearlyProcesses, Recording, mesa.Model):
         datacollector: keep Mesa's DataCollector (collected every year). False: ``datacollector`` is
             None and a year's inequality indices are computed only when a table or
             :meth:`national_row` asks for that year (the same numbers): ensembles that read a few
-            end-year outcomes run about a fifth faster.
+            end-year outcomes take about 15 % less time.
         **params: scenario values as keywords with ``__`` for dots, for ``mesa.batch_run``:
             ``RegionalGrowthModel(migration__graduate_mobility=0.6)``.
 
