@@ -150,14 +150,15 @@ class Recording:
             self._tables_cache[key] = kept
         return kept[1]
 
-    def _records(self) -> dict[str, np.ndarray]:
-        """The per-province records of every year as read-only arrays: each row name of :data:`_ROWS`
-        (years x N, contiguous), ``output`` (years x N x S), ``by_sector`` (S x years x N, contiguous),
-        ``capacity`` (years x N x (F + 1)), ``ranks`` by research output and ``cost``."""
+    def _records(self, first: int = 0) -> dict[str, np.ndarray]:
+        """The per-province records of every year (from recorded year ``first`` on: made anew, not kept)
+        as read-only arrays: each row name of :data:`_ROWS` (years x N, contiguous), ``output``
+        (years x N x S), ``by_sector`` (S x years x N, contiguous), ``capacity`` (years x N x (F + 1)),
+        ``ranks`` by research output and ``cost``. Each year's numbers are computed from its row alone."""
 
         def make() -> dict[str, np.ndarray]:
-            n, t = self.n, self._years_recorded
-            flat = self._record_rows[:t]
+            n, t = self.n, self._years_recorded - first
+            flat = self._record_rows[first: self._years_recorded]
             # one copy that puts each quantity's years together: its column is then a view
             rows = np.ascontiguousarray(flat[:, : len(_ROWS) * n].reshape(t, len(_ROWS), n).transpose(1, 0, 2))
             out = {name: rows[i] for i, name in enumerate(_ROWS)}
@@ -177,7 +178,7 @@ class Recording:
                 value.flags.writeable = False  # shared by the tables: columns are views of these
             return out
 
-        return self._cached("records", make)
+        return make() if first else self._cached("records", make)
 
     def national_columns(self) -> dict[str, np.ndarray]:
         """The national table as columns: one entry per recorded year."""
@@ -191,8 +192,7 @@ class Recording:
 
     def _national_columns(self, first: int = 0) -> dict[str, np.ndarray]:
         """The national table's columns from recorded year ``first`` (an index) on."""
-        full = self._records()
-        rec = full if first == 0 else {name: value[first:] for name, value in full.items() if name != "by_sector"}
+        rec = self._records(first)
         years = [self._year_row(i) for i in range(first, self._years_recorded)]
         # every national total is the sum over one year's provinces (a row of a C-ordered matrix)
         totals = np.stack([rec[name] for name in ("gdp", "population", "budget", "spent", "central", "instruments",
