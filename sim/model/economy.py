@@ -330,9 +330,10 @@ def income_migration(population: np.ndarray, income_per_capita: np.ndarray, rate
     are conserved). Populations therefore stay positive whatever the income gap.
     """
     log_income = np.log(income_per_capita)
-    mean_log = np.dot(population, log_income) / population.sum()
+    total = population.sum()
+    mean_log = np.dot(population, log_income) / total
     flows = rate * population * (log_income - mean_log)
-    flows = flows - population * (flows.sum() / population.sum())
+    flows = flows - population * (flows.sum() / total)
     floor = -max_outflow_share * population
     if not (flows < floor).any():
         return flows

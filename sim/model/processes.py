@@ -49,19 +49,20 @@ class YearlyProcesses:
         state = self.state
         inv = self.scenario.investment
         intensity = self.national_intensity(self.year)
+        gdp_total = state.gdp.sum()
         observed = self.data.observed_rd.get(self.year) if inv.observed_rd else None
         if observed is not None:
             provincial = (1 - inv.central_share) * observed
             pool = inv.central_share * observed.sum()
         else:
-            national = intensity * state.gdp.sum()
+            national = intensity * gdp_total
             own = self.rd_intensity0 * state.gdp  # each province's own intensity of its own GDP
             provincial = (1 - inv.central_share) * national * own / own.sum()
             pool = inv.central_share * national
         # who pays: each province its own part; the centre's pool from every province by GDP
         state.reset_costs(self.n)
         state.own_science = provincial.copy()
-        state.central_tax = pool * state.gdp / state.gdp.sum()
+        state.central_tax = pool * state.gdp / gdp_total
         # strategies that are matched by the centre claim their share of the pool first; the
         # rest is allocated by the rule, so the national budget stays the same
         claims = np.zeros(self.n)
@@ -289,11 +290,13 @@ class YearlyProcesses:
         ec = self.scenario.economy
         if effective is None:
             effective = state.workers * economy.human_capital_index(state.skilled_share, ec.skill_premium)
-        returns = economy.sector_output(state.productivity, np.ones_like(state.capital), effective, state.price,
-                                        ec.capital_share)
-        # sector_output with unit capital gives p A (E N)^(1-a); rescale by the region's capital
+        # sector_output with unit capital in each of the S sectors: p A (E N / S)^(1-a) (the same numbers
+        # as economy.sector_output computes with capital 1: S ones add up to S exactly, and x * 1 is x)
+        sectors = len(SECTORS)
+        returns = state.price * state.productivity * ((effective / float(sectors)) ** (1.0 - ec.capital_share))[:, None]
+        # rescale by the region's capital: p A (E N / K)^(1-a)
         returns = returns / (state.capital.sum(axis=1, keepdims=True) ** (1.0 - ec.capital_share)) * (
-            len(SECTORS) ** (1.0 - ec.capital_share))
+            sectors ** (1.0 - ec.capital_share))
         return economy.allocate_investment(ec.savings_rate * income, state.capital, returns,
                                            ec.investment_responsiveness)
 
