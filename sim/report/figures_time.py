@@ -125,7 +125,9 @@ def figure_theil(data: ReportData, folder: Path) -> list[FigureFile]:
     ncols = min(len(groups), 4)
     nrows = int(np.ceil(len(groups) / ncols))
     fig = Figure(figsize=(max(6.0, 2.6 * ncols + 0.6), 2.4 * nrows + 0.9), layout="constrained")
-    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True)
+    # one scale for all panels, set on each rather than shared: shared axes lay out and draw each
+    # other's ticks again for every panel (most of this figure's cost)
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     top = 0.0
     banded = False
     for i, group in enumerate(groups):
@@ -148,13 +150,15 @@ def figure_theil(data: ReportData, folder: Path) -> list[FigureFile]:
         year_axis(ax, runs["year"].unique(), max_ticks=5)
         if i % ncols == 0:
             ax.set_ylabel("Theil T (index)")
-        if i + ncols < len(groups):
+        else:  # the left column carries the scale
+            ax.yaxis.set_tick_params(labelleft=False)
+        if i + ncols < len(groups):  # the panel below carries the year axis
             ax.set_xlabel("")
-        else:  # nothing below: this panel carries the year axis
-            ax.xaxis.set_tick_params(labelbottom=True)
+            ax.xaxis.set_tick_params(labelbottom=False)
     for j in range(len(groups), nrows * ncols):
-        axes[j // ncols][j % ncols].set_visible(False)
-    axes[0][0].set_ylim(0, top * 1.08 if top > 0 else 1)
+        axes[j // ncols][j % ncols].remove()  # nothing to lay out or draw there
+    for ax in fig.axes:
+        ax.set_ylim(0, top * 1.08 if top > 0 else 1)
     handles = [Patch(facecolor="#444444", alpha=0.85, label="between the four regions"),
                Patch(facecolor="#444444", alpha=0.3, hatch="///", edgecolor="white", label="within regions")]
     if banded:
