@@ -606,6 +606,17 @@ def test_a_figure_is_laid_out_and_drawn_once_with_the_pixels_and_svg_of_savefig(
     assert svg is not None and svg.read_text() == (tmp_path / "reference.svg").read_text()
 
 
+def test_the_workers_get_the_longest_jobs_first_in_report_order_among_equals() -> None:
+    from sim.report.figures import dispatch_order
+
+    names = ["gini", "theil", "maps (map_a)", "rankings (baseline)", "maps (map_b)", "adoption", "scorecard",
+             "rankings (hefei)", "something new"]
+    order = [names[i] for i in dispatch_order(names)]
+    assert order[:4] == ["scorecard", "theil", "maps (map_a)", "maps (map_b)"]
+    assert order.index("rankings (baseline)") + 1 == order.index("rankings (hefei)")
+    assert order[-1] == "adoption" and sorted(order) == sorted(names), "every job once"
+
+
 def _worker_state(index: int) -> tuple[int, int, int]:
     import gc
     import os
