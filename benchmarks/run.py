@@ -5,7 +5,8 @@ Prints figures; asserts nothing. Usage::
     python benchmarks/run.py [--repeats 30] [--skip-large] [--large-repeats 3]
 
 * median wall time (and CPU time of this process) of one standard run (31 provinces, 2022-2050)
-  with its tables built (national, province, events DataFrames), and of the model alone;
+  with its tables built (national, province, events DataFrames), of the model alone, and of the
+  model without Mesa's DataCollector reading its end-year national row (a sensitivity run);
 * the same for a trivial Mesa model measured in the same process (31 agents whose step adds a
   random number, a DataCollector of one reporter, 28 steps): a yardstick of how fast this machine
   runs Python and Mesa at the moment (shared machines vary), so the ratio is comparable across runs;
@@ -83,6 +84,9 @@ def main() -> None:
     def model_only():
         RegionalGrowthModel(baseline, seed=1).run()
 
+    def end_year_row():  # what a sensitivity or calibration run does (ModelEvaluator)
+        RegionalGrowthModel(baseline, seed=1, datacollector=False).run().national_row()
+
     def trivial():
         model = TrivialModel()
         for _ in range(28):
@@ -90,19 +94,21 @@ def main() -> None:
 
     trivial()
     # interleaved, so that a change of the machine's speed affects all three alike
-    results: dict[str, tuple[list[float], list[float]]] = {"full": ([], []), "bare": ([], []), "trivial": ([], [])}
+    results: dict[str, tuple[list[float], list[float]]] = {key: ([], []) for key in ("full", "bare", "row", "trivial")}
     for _ in range(args.repeats):
-        for key, fn in (("full", full_run), ("bare", model_only), ("trivial", trivial)):
+        for key, fn in (("full", full_run), ("bare", model_only), ("row", end_year_row), ("trivial", trivial)):
             walls, cpus = timed(fn, 1)
             results[key][0].extend(walls)
             results[key][1].extend(cpus)
     print(f"{args.repeats} repeats of each, interleaved")
     print(line("standard run, 31 provinces 2022-2050, with tables", *results["full"]))
     print(line("standard run, model only", *results["bare"]))
+    print(line("standard run, no DataCollector, end-year row only", *results["row"]))
     print(line("trivial Mesa model (31 agents, 28 steps)", *results["trivial"]))
     trivial_ms = statistics.median(results["trivial"][0])
     print(f"ratios to the trivial model: with tables {statistics.median(results['full'][0]) / trivial_ms:.1f}x, "
-          f"model only {statistics.median(results['bare'][0]) / trivial_ms:.1f}x")
+          f"model only {statistics.median(results['bare'][0]) / trivial_ms:.1f}x, "
+          f"end-year row only {statistics.median(results['row'][0]) / trivial_ms:.1f}x")
     print()
     print(f"{'regions':>8} {'init s':>8} {'run s':>8} {'us per region-year':>20}")
     for n in (31, 310, 3100):
