@@ -247,9 +247,10 @@ def text_collection(ax: Axes, x: Sequence[float], y: Sequence[float], texts: Seq
                     transform: Any = None) -> Any:
     """Each of ``texts`` at ``(x[i], y[i])`` on ``ax``, as one collection of the glyphs' outlines filled in
     ``colours[i]`` at ``sizes[i]`` points: what ``ax.text(..., ha=ha, va="center")`` draws for each, at a
-    fraction of the cost of one text artist per string. ``ha`` is "center" or "left"; the coordinates
+    fraction of the cost of one text artist per string. ``ha`` is "center", "left" or "right"; the coordinates
     are data coordinates unless ``transform`` says otherwise (``ax.transAxes``...). Empty strings are
-    left out. The collection is left out of constrained layout; it is returned.
+    left out. As text artists, the strings are not clipped to the axes; unlike them, the collection
+    takes no part in constrained layout. It is returned.
     """
     import matplotlib as mpl
     from matplotlib.collections import PathCollection
@@ -274,8 +275,8 @@ def text_collection(ax: Axes, x: Sequence[float], y: Sequence[float], texts: Seq
             (_, low), (_, high) = _outline_box(line)
             path = _figures_path(text, prop) if set(text) <= set(_FIGURES) else TextPath((0, 0), text, prop=prop)
             (left, _), (right, _) = _outline_box(path)
-            path = path.transformed(Affine2D().translate(-(left + right) / 2 if ha == "center" else -left,
-                                                         -(low + high) / 2))
+            shift = {"center": -(left + right) / 2, "left": -left, "right": -right}[ha]
+            path = path.transformed(Affine2D().translate(shift, -(low + high) / 2))
             _GLYPHS[(text, prop, ha)] = path
         paths.append(path)
         offsets.append((x[i], y[i]))
@@ -286,6 +287,7 @@ def text_collection(ax: Axes, x: Sequence[float], y: Sequence[float], texts: Seq
     collection.set_transform(Affine2D().scale(1 / 72) + ax.figure.dpi_scale_trans)  # points -> pixels
     collection.set_in_layout(False)
     ax.add_collection(collection, autolim=False)
+    collection.set_clip_on(False)  # as a text artist: drawn outside the axes too
     return collection
 
 

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.offsetbox import AnchoredOffsetbox, DrawingArea, HPacker, TextArea
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 from scipy.special import stdtrit
 
 from sim.plotting import DPI
@@ -30,6 +31,15 @@ if TYPE_CHECKING:
     from matplotlib.layout_engine import LayoutEngine
 
     from sim.report.data import ReportData
+
+class LayoutSpace(Text):
+    """A text that constrained layout makes room for but that is not drawn: it holds the place of a
+    label drawn otherwise (as glyph outlines, :func:`sim.plotting.text_collection`, which take no part
+    in the layout)."""
+
+    def draw(self, renderer) -> None:
+        pass
+
 
 def slug(text: str) -> str:
     """A file-name-safe form of a scenario or group name."""

@@ -15,10 +15,10 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
-from sim.plotting import strategies_in_order, strategy_colour
+from sim.plotting import strategies_in_order, strategy_colour, text_collection
 from sim.report.data import manifest_scenarios
 from sim.report.figure_files import RANKING_LIMIT, FigureFile, ranking_groups  # noqa: F401 (re-exported)
-from sim.report.figures_common import panel_title, save_figure, slug, year_axis
+from sim.report.figures_common import LayoutSpace, panel_title, save_figure, slug, year_axis
 
 if TYPE_CHECKING:
     from sim.report.data import ReportData
@@ -59,6 +59,7 @@ def figure_rankings(data: ReportData, folder: Path, top: int = 20, only: list[st
         colour = data.colours[group]
         fig = Figure(figsize=(7.6, 0.26 * k + 1.6), layout="constrained")
         ax = fig.subplots()
+        labels: list[tuple[float, float, str, bool, str]] = []  # x, y, text, interior, side
         for p in sorted(shown, key=lambda p: bool(not coastal.get(p, True))):
             interior = not bool(coastal.get(p, True))
             line_colour = colour if interior else COASTAL_GREY
@@ -68,13 +69,12 @@ def figure_rankings(data: ReportData, folder: Path, top: int = 20, only: list[st
             start, end = ranks[p].iloc[0], ranks[p].iloc[-1]
             name = capitals.get(p, p)
             if start <= k:
-                ax.text(years[0] - 0.012 * max(1, years[-1] - years[0]), start, f"{name} {int(start)}",
-                        ha="right", va="center", fontsize=7, color="#222222",
-                        fontweight="bold" if interior else "normal")
+                labels.append((years[0] - 0.012 * max(1, years[-1] - years[0]), start, f"{name} {int(start)}",
+                               interior, "right"))
             if end <= k:
-                ax.text(years[-1] + 0.012 * max(1, years[-1] - years[0]), end, f"{int(end)} {name}",
-                        ha="left", va="center", fontsize=7, color="#222222",
-                        fontweight="bold" if interior else "normal")
+                labels.append((years[-1] + 0.012 * max(1, years[-1] - years[0]), end, f"{int(end)} {name}",
+                               interior, "left"))
+        _rank_labels(ax, labels)
         ax.set_ylim(k + 0.6, 0.4)
         ax.set_yticks([])
         ax.grid(axis="y", visible=False)
@@ -98,6 +98,29 @@ def figure_rankings(data: ReportData, folder: Path, top: int = 20, only: list[st
                    f"colour, coastal ones in grey.")
         made.append(FigureFile(name, "ranking", title, caption, png, svg))
     return made
+
+
+def _rank_labels(ax, labels: list[tuple[float, float, str, bool, str]]) -> None:
+    """The start and end labels of a bump chart, (x, y, text, interior: bold, ``ha``) each, 7 pt: drawn as
+    glyph outlines, a collection per side and weight (40 text artists cost half the chart's drawing);
+    the widest label of each side holds its room in the layout (:class:`LayoutSpace`)."""
+    for ha in ("right", "left"):
+        widest, width = None, -1.0
+        for bold in (True, False):
+            part = [label for label in labels if label[4] == ha and label[3] == bold]
+            if not part:
+                continue
+            drawn = text_collection(ax, [x for x, *_ in part], [y for _, y, *_ in part], [t for _, _, t, *_ in part],
+                                    [7.0] * len(part), ["#222222"] * len(part), weight="bold" if bold else "normal",
+                                    ha=ha)
+            for label, path in zip(part, drawn.get_paths(), strict=True):
+                extent = float(np.ptp(path.vertices[:, 0]))
+                if extent > width:
+                    widest, width = label, extent
+        if widest is not None:
+            x, y, text, bold, _ = widest
+            ax.add_artist(LayoutSpace(x, y, text, ha=ha, va="center", fontsize=7,
+                                      fontweight="bold" if bold else "normal", clip_on=False))
 
 
 # --------------------------------------------------------------------------------------------------
