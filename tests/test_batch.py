@@ -409,3 +409,16 @@ def test_runner_in_memory_records_failures(experiment: Path) -> None:
     assert list(runs["status"]) == ["ok", "failed"]
     assert runs.loc[1, "error"].startswith("RuntimeError: failure injected")
     assert set(result.tables["national"]["run_id"]) == {0}
+
+
+def test_the_manifest_records_mesa_s_version_without_importing_mesa() -> None:
+    """The driving process of a batch on a pool never runs the model: its manifest reads Mesa's version
+    from the installed distribution (importing Mesa would add about a second to every batch's start)."""
+    import mesa
+
+    code = ("import sys, json; from sim.experiments.store import provenance; p = provenance(); "
+            "print(json.dumps([p['mesa'], 'mesa' in sys.modules]))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    version, imported = json.loads(out.stdout)
+    assert version == mesa.__version__
+    assert imported is False

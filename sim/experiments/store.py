@@ -236,7 +236,6 @@ def provenance() -> dict[str, Any]:
     import platform
     from importlib.metadata import PackageNotFoundError, version
 
-    import mesa
     import numpy
 
     try:
@@ -248,7 +247,7 @@ def provenance() -> dict[str, Any]:
         "code_hash": code_hash(),
         "git_commit": git_commit(),
         "python": platform.python_version(),
-        "mesa": mesa.__version__,
+        "mesa": version("mesa"),  # the installed distribution's version: importing Mesa takes about a second
         "numpy": numpy.__version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }
