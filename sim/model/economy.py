@@ -290,19 +290,25 @@ def graduate_flows(
     """
     if distance_term is None:
         distance_term = graduate_distance_cost(distance_km, connectivity, distance_cost)
-    # one (N, k) buffer, updated in place: utility, then choice probabilities, then flows
+    stay = (1.0 - mobility) * graduates
+    flows = mover_flows(attraction, neighbours, distance_term, home_bias, (mobility * graduates)[:, None])
+    arrivals = np.bincount(neighbours.ravel(), weights=flows.ravel(), minlength=len(graduates))
+    arrivals += stay
+    return arrivals, stay + flows[:, 0]
+
+
+def mover_flows(attraction: np.ndarray, neighbours: np.ndarray, distance_term: np.ndarray, home_bias: float,
+                movers: np.ndarray) -> np.ndarray:
+    """The mobile graduates of each region (``movers``, shape (N, 1)) spread over its neighbours by the
+    logit of :func:`graduate_flows`, shape (N, k): one buffer, updated in place (utility, then choice
+    probabilities, then flows)."""
     utility = attraction.take(neighbours)
     utility -= distance_term
     utility[:, 0] += home_bias
     utility -= utility.max(axis=1, keepdims=True)
     choice = np.exp(utility, out=utility)
     choice /= choice.sum(axis=1, keepdims=True)
-    movers = mobility * graduates
-    flows = np.multiply(choice, movers[:, None], out=choice)
-    arrivals = np.bincount(neighbours.ravel(), weights=flows.ravel(), minlength=len(graduates))
-    arrivals += (1.0 - mobility) * graduates
-    stayers = (1.0 - mobility) * graduates + flows[:, 0]
-    return arrivals, stayers
+    return np.multiply(choice, movers, out=choice)
 
 
 def graduate_distance_cost(distance_km: np.ndarray, connectivity: np.ndarray, distance_cost: float) -> np.ndarray:

@@ -220,17 +220,20 @@ class YearlyProcesses:
             return amenity
         target = mig.graduate_mobility * state.graduates.sum() * state.skilled / state.skilled.sum()
         base = self.attraction()
-        conn = self.pair_connectivity()
         distance_term = self._connectivity_terms()["graduate_distance"]
         stay = (1.0 - mig.graduate_mobility) * state.graduates
+        # the arrivals of economy.graduate_flows, with what does not change from one iteration to the next
+        # computed once
+        mobile = (mig.graduate_mobility * state.graduates)[:, None]
+        destinations, n = self.neighbours.ravel(), self.n
         for _ in range(iterations):
-            arrivals, _ = economy.graduate_flows(state.graduates, base + amenity, self.neighbours,
-                                                 self.distance_km, conn, mig.graduate_mobility,
-                                                 mig.distance_cost, mig.home_bias, distance_term=distance_term)
+            flows = economy.mover_flows(base + amenity, self.neighbours, distance_term, mig.home_bias, mobile)
+            arrivals = np.bincount(destinations, weights=flows.ravel(), minlength=n)
+            arrivals += stay
             movers = np.maximum(arrivals - stay, 1e-12)
             step = np.log(target / movers)
             amenity = np.clip(amenity + step, -20.0, 20.0)
-            if np.max(np.abs(step)) < 1e-6:
+            if np.abs(step).max() < 1e-6:
                 break
         return amenity - amenity.mean()
 
