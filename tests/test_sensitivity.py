@@ -5,6 +5,7 @@ at a small N, resume, executors, and the command line."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import shutil
@@ -118,6 +119,18 @@ def test_outcomes_analysed_side_by_side_in_a_pool_equal_one_after_the_other(meth
         pooled = analyse(spec, design, outputs, pool=get_pool(2)[0])  # the warning is the caller's, not a worker's
     pd.testing.assert_frame_equal(alone, pooled, check_exact=True)
     assert list(pooled["outcome"].unique()) == ["y", "z", "flat"]
+
+
+def test_only_a_long_analysis_goes_to_the_pool() -> None:
+    """The pool (whose workers import SALib first) is used for long Sobol analyses only: the N = 1024
+    second-order case over ten parameters, not the shipped file's N = 512 first-order one, nor Morris."""
+    from sim.analysis.sensitivity import _long_analysis
+
+    shipped, _evaluator, _experiment = load_sensitivity(ROOT / "experiments" / "sensitivity.toml")
+    assert not _long_analysis(shipped)
+    ten = (*shipped.parameters, ("economy.savings_rate", 0.3, 0.5))
+    assert _long_analysis(dataclasses.replace(shipped, parameters=ten, samples=1024, second_order=True))
+    assert not _long_analysis(dataclasses.replace(shipped, method="morris", samples=20))
 
 
 def test_dask_executor_gives_identical_runs(tmp_path: Path) -> None:

@@ -401,11 +401,27 @@ def run_sensitivity(spec: SensitivitySpec, evaluator: Evaluator, *, scenario=Non
                              elapsed_s=time.monotonic() - started, executor=result.executor, figures=written, runs=runs)
 
 
+def _long_analysis(spec: SensitivitySpec) -> bool:
+    """Whether one outcome's analysis takes long enough (about 1.5 s or more on a 2-core machine of 2026)
+    that analysing the outcomes side by side on a pool pays for the workers' import of SALib (about 2 s).
+
+    Sobol's bootstrap does ``N x resamples`` work per index (2 D first and total-order indices, plus
+    D (D - 1) / 2 second-order ones): 1024 x 1000 x 65 (10 parameters, second order) took 4.7 s an
+    outcome, 512 x 1000 x 18 (the shipped file) 0.6 s. Morris's analysis takes a fraction of a second.
+    Either way the numbers are the same; this only chooses the quicker path.
+    """
+    if spec.method != "sobol":
+        return False
+    d = len(spec.names)
+    indices = 2 * d + (d * (d - 1) // 2 if spec.second_order else 0)
+    return spec.samples * spec.resamples * indices >= 20_000_000
+
+
 def _analyse_on(choice: ExecutorChoice, spec: SensitivitySpec, design: np.ndarray,
                 outputs: Mapping[str, np.ndarray]) -> pd.DataFrame:
-    """:func:`analyse`, on the session's process pool when the runs used one (the outcomes side by side:
-    the bootstrap of a Sobol analysis takes seconds per outcome); interrupted, the pool's workers stop."""
-    if choice.kind != "process" or len(outputs) < 2:
+    """:func:`analyse`, on the session's process pool when the runs used one and the analysis is long (the
+    outcomes side by side); interrupted, the pool's workers stop."""
+    if choice.kind != "process" or len(outputs) < 2 or not _long_analysis(spec):
         return analyse(spec, design, outputs)
     from sim.experiments.pool import discard_pool, get_pool
 

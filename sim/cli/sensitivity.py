@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -73,6 +74,10 @@ def main(args: argparse.Namespace) -> int:
     scenario = experiment.scenarios[0]
     check_folder(out, spec, evaluator, scenario=scenario, replicates=experiment.replicates, resume=args.resume,
                  allow_code_change=args.allow_code_change)
+    if choice.kind == "process":
+        from sim.experiments.pool import prestart_pool
+
+        prestart_pool(choice.workers or os.cpu_count() or 1)  # overlaps sampling the design (SALib's import)
     print(f"{method.capitalize()} analysis of {len(spec.parameters)} parameters on scenario "
           f"{scenario.name!r} ({scenario.run.start_year}-{scenario.run.end_year}): "
           f"{spec.runs_total} runs x {experiment.replicates} seed(s)")
