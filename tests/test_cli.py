@@ -159,6 +159,7 @@ def test_error_lines_are_one_line():
     ["run", "scenarios/baseline.toml", "--set", "run.seed=x"],
     ["run", "scenarios/baseline.toml", "--set", "strategies.assign.Atlantis=hefei"],
     ["batch", "experiments/strategy_comparison.toml", "--set", "replicates=-1"],
+    ["batch", "experiments/smoke.toml", "--out", "README.md"],  # the folder is checked before the pool starts
     ["validate", "--set", "economy.catch_up_rate=-1", "--no-write"],
 ])
 def test_bad_input_is_refused_before_the_model_is_imported(argv):

@@ -43,11 +43,12 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import SimError
+from sim.experiments.columns import to_arrow
 from sim.experiments.executors import ExecutorChoice
 from sim.experiments.folder import ResultsFolder
 from sim.experiments.identity import name_problem
 from sim.experiments.outcomes import DEFAULT_OUTPUTS, NATIONAL_OUTPUTS, ModelEvaluator, OutcomeRecorder
-from sim.experiments.parts import to_arrow, write_table_atomic
+from sim.experiments.parts import write_table_atomic
 from sim.experiments.runlist import DesignRunList, Run, column_name
 from sim.experiments.runner import run_ensemble
 from sim.experiments.store import provenance, read_table

@@ -62,11 +62,8 @@ def main(args: argparse.Namespace) -> int:
                        f"run it with `sim sensitivity {args.experiment}`")
     if args.dask is not None and not args.debug:
         _quiet_dask()
-    from sim.experiments.batch import check_folder, default_folder, run_batch
+    from sim.experiments.batch_folder import check_folder, default_folder
     from sim.experiments.pool import prestart_pool
-    from sim.experiments.runner import WorkerLost
-    from sim.experiments.signals import Interrupted, stop_on_signals
-    from sim.experiments.summary import format_summary
 
     out = args.out or default_folder(experiment)
     check_folder(out, experiment, args.resume, args.allow_code_change)
@@ -74,7 +71,12 @@ def main(args: argparse.Namespace) -> int:
     choice = ExecutorChoice.pick(config.kind, config.workers, config.address, workers=args.workers, dask=args.dask,
                                  executor="serial" if args.serial else None)
     if choice.kind == "process" and experiment.runs_total > 0:
-        prestart_pool(choice.workers or os.cpu_count() or 1)  # overlaps opening (and verifying) the folder
+        # the workers start while this process loads the batch modules and opens (and verifies) the folder
+        prestart_pool(choice.workers or os.cpu_count() or 1)
+    from sim.experiments.batch import run_batch
+    from sim.experiments.runner import WorkerLost
+    from sim.experiments.signals import Interrupted, stop_on_signals
+    from sim.experiments.summary import format_summary
     resume_hint = f"sim batch {shlex.quote(args.experiment)} --resume --out {shlex.quote(str(out))}"
     if args.overrides:
         resume_hint += "".join(f" --set {shlex.quote(o)}" for o in args.overrides)

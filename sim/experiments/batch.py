@@ -30,14 +30,12 @@ from typing import Any
 
 import pandas as pd
 
+from sim.experiments.batch_folder import batch_manifest, check_folder, default_folder, results_folder
 from sim.experiments.executors import ExecutorChoice
-from sim.experiments.folder import ResultsFolder
-from sim.experiments.identity import check_name
 from sim.experiments.recorder import RUNS_FIELDS, ModelRecorder, simulate_run
 from sim.experiments.runlist import Run, run_seed
 from sim.experiments.runner import WorkerLost, run_ensemble
 from sim.experiments.spec import Experiment, ResolvedExperiment, load_experiment, resolve_experiment
-from sim.experiments.store import provenance
 from sim.experiments.summary import format_summary, summarise_folder, summarise_runs
 
 __all__ = [
@@ -68,58 +66,6 @@ def auto_runs_per_part(runs_total: int) -> int:
     end of the batch, so their number does not decide the number of files.
     """
     return min(MAX_AUTO_RUNS_PER_PART, max(1, -(-runs_total // BLOCKS_TARGET)))
-
-
-# --------------------------------------------------------------------------------------
-# The results folder
-
-
-def default_folder(experiment: ResolvedExperiment) -> Path:
-    """``results/batch-<experiment name>`` (the name is checked: it cannot lead outside ``results``)."""
-    check_name(experiment.name, f"{experiment.source}: name")
-    return Path("results") / f"batch-{experiment.name}"
-
-
-def _manifest(experiment: ResolvedExperiment, runs_per_part: int) -> dict[str, Any]:
-    return {
-        "kind": "batch",
-        "experiment": experiment.to_json(),
-        "experiment_file": experiment.source,
-        "experiment_hash": experiment.hash,
-        "runs_total": experiment.runs_total,
-        "runs_per_part": runs_per_part,
-        "scenarios": {s.name: {"file": f, "resolved": s.model_dump(mode="json")}
-                      for s, f in zip(experiment.scenarios, experiment.scenario_files, strict=True)},
-        "sweep_columns": experiment.sweep_columns,
-        "status": "running",
-        "sessions": [],
-        **provenance(),
-    }
-
-
-def _results_folder(folder: str | Path, experiment: ResolvedExperiment, manifest: dict[str, Any]) -> ResultsFolder:
-    def mismatch(old: dict[str, Any]) -> str:
-        other = old.get("experiment", {}).get("name", "?")
-        return (f"holds results of a different experiment ({other!r}, {old.get('experiment_hash')}) than "
-                f"{experiment.source} ({experiment.hash})")
-
-    return ResultsFolder(Path(folder), manifest, "experiment_hash", "batch", mismatch)
-
-
-def check_folder(folder: str | Path, experiment: ResolvedExperiment, resume: bool,
-                 allow_code_change: bool = False) -> dict[str, Any] | None:
-    """Check that ``folder`` can take this batch, without touching it.
-
-    Returns:
-        The folder's manifest when there is a batch to resume, else None (a new batch).
-
-    Raises:
-        ResultsError: ``folder`` is a file, under a file or not writable; another writer holds it;
-            it is not empty and ``resume`` is False; it holds something other than this experiment's
-            batch, or (unless ``allow_code_change``) runs made by other code.
-    """
-    identity = {"kind": "batch", "experiment_hash": experiment.hash}
-    return _results_folder(folder, experiment, identity).check(resume, allow_code_change)
 
 
 # --------------------------------------------------------------------------------------
@@ -240,7 +186,7 @@ def run_batch(experiment: str | Path | Experiment | ResolvedExperiment | dict[st
         print(f"Experiment {exp.name!r}: {missing} of {exp.runs_total} run(s) to run "
               f"({exp.describe_size()}) on {where} -> {folder}/", file=sys.stderr, flush=True)
 
-    target = _results_folder(folder, exp, _manifest(exp, runs_per_part))
+    target = results_folder(folder, exp, batch_manifest(exp, runs_per_part))
     before = time.monotonic() - started
     result = run_ensemble(exp.run_list, ModelRecorder.for_experiment(exp, evaluator), executor=choice, folder=target,
                           resume=resume, runs_per_part=runs_per_part, fail_fast=fail_fast, progress=progress,

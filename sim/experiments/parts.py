@@ -36,13 +36,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
-
-from sim.experiments.columns import to_arrow
+if TYPE_CHECKING:  # pandas and pyarrow are imported where they are used: checking a folder needs neither
+    import pandas as pd
+    import pyarrow as pa
 
 __all__ = [
     "FORMAT",
@@ -56,7 +54,6 @@ __all__ = [
     "part_name",
     "read_part",
     "scan",
-    "to_arrow",
     "write_block",
     "write_commit",
     "write_options",
@@ -106,12 +103,17 @@ def _write_bytes_atomic(path: Path, payload) -> None:
 def write_options(schema: pa.Schema) -> dict[str, Any]:
     """Parquet writer options: page checksums; dictionary encoding for text columns only (for numbers it
     costs three times the writing time of a part and saves nothing after compression)."""
+    import pyarrow as pa
+
     text = [f.name for f in schema if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)]
     return {"write_page_checksum": True, "use_dictionary": text}
 
 
 def write_table_atomic(path: Path, table: pa.Table) -> dict[str, Any]:
     """Write ``table`` to ``path`` (:func:`write_options`): temporary name, fsync, rename. Returns its entry."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     sink = pa.BufferOutputStream()
     pq.write_table(table, sink, **write_options(table.schema))
     payload = sink.getvalue()
@@ -130,6 +132,8 @@ def _sha256(path: Path) -> str:
 
 def read_part(path: Path, columns: list[str] | None = None) -> pa.Table:
     """One Parquet file, read directly (``pq.read_table`` builds a dataset: five times slower for small files)."""
+    import pyarrow.parquet as pq
+
     return pq.ParquetFile(path).read(columns=columns, use_threads=False)
 
 
@@ -159,6 +163,8 @@ def write_block(folder: str | Path, tables: Mapping[str, pd.DataFrame], start: i
     Returns:
         The block's :class:`Commit`.
     """
+    from sim.experiments.columns import to_arrow
+
     folder = Path(folder)
     name = part_name(start, width)
     files: dict[str, dict[str, Any] | None] = {}
@@ -251,6 +257,9 @@ def verify_commit(folder: Path, commit: Commit, data_tables: Iterable[str], deep
         deep: also check every part's SHA-256 and the run ids of the ``runs`` part (reads every
             byte); otherwise sizes and footers only.
     """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     for table in (*data_tables, "runs"):
         if table not in commit.tables:
             raise PartError(f"runs/{commit.name}: does not record table {table}")

@@ -23,12 +23,13 @@ import os
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.errors import ResultsError
 from sim.experiments.identity import code_hash
+
+if TYPE_CHECKING:  # pandas is imported where tables are read: writing a manifest needs none
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -201,6 +202,8 @@ def finish_manifest(folder: str | Path, manifest: dict[str, Any], status: str, r
 
 def read_table(folder: str | Path, table: str) -> pd.DataFrame:
     """Every part of ``table`` as one DataFrame (empty when there is none)."""
+    import pandas as pd
+
     directory = Path(folder) / table
     if not directory.is_dir() or not any(directory.glob("part-*.parquet")):
         return pd.DataFrame()
