@@ -8,6 +8,7 @@ feeds the tables, the DataCollector and the dashboard.
 from __future__ import annotations
 
 import functools
+import math
 from typing import Any
 
 import mesa
@@ -101,12 +102,11 @@ class Recording:
             metrics.inequality_summary(real, population, self.data.region, self.data.coastal)
         values: dict[str, Any] = {"year": self.year, "gdp_real_cny_bn": float(state.gdp_real_national)}
         research_total = float(papers.sum())
-        if not np.isfinite(research_total):  # ranks are computed later; refuse what they would refuse
+        if not math.isfinite(research_total):  # ranks are computed later; refuse what they would refuse
             metrics.rank_descending(papers)
-        if research_total > 0:
-            interior_share = float(papers[self.interior].sum() / research_total)
-        else:  # the metric says why it cannot be computed
-            interior_share = metrics.interior_share(papers, self.data.coastal)
+        # the interior's share is computed with the inequality indices (_year_row) unless there is no
+        # research, where the metric says now why it cannot be computed
+        interior_share = None if research_total > 0 else metrics.interior_share(papers, self.data.coastal)
         values["research_output"] = research_total
         values["interior_research_share"] = interior_share
         values["institutes"] = int(np.count_nonzero(self.registry.capacity[: self.registry.count] > 0))
@@ -127,6 +127,9 @@ class Recording:
             row = {"year": values["year"], "gdp_real_cny_bn": values["gdp_real_cny_bn"]}
             row.update(self._inequality_groups.summary(block[:n], block[n:2 * n]))
             row.update((key, value) for key, value in values.items() if key not in row)
+            if row["interior_research_share"] is None:
+                papers = block[3 * n:4 * n]
+                row["interior_research_share"] = float(papers[self.interior].sum() / row["research_output"])
             self._year_values[t] = values = row
             self._year_complete[t] = True
         return values
