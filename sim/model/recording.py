@@ -264,7 +264,7 @@ class Recording:
             "province": pd.Categorical.from_codes(index, dtype=_categories(tuple(self.province_names))) if categorical
             else _text(tuple(self.province_names), "string").take(index),
             "capital": _text(tuple(self.data.capitals)).take(index),
-            "region": _text(tuple(REGIONS[r] for r in self.data.region)).take(index),
+            "region": _text(REGIONS).take(self.data.region[index]),  # each row's region code
             "coastal": self.data.coastal[index],
             "strategy": self._strategy_column(),
         }
