@@ -315,3 +315,17 @@ def test_tables_are_the_year_by_year_numbers_of_the_province_records():
     with pytest.raises(ValueError, match="read-only"):
         columns["gdp_real_cny_bn"][0] = 0.0
     assert model.national_rows[-1]["year"] == 2030 and type(model.national_rows[-1]["gini"]) is float
+
+
+def test_province_text_columns_are_each_run_s_own(baseline):
+    """The province and capital columns of runs of the same provinces and horizon are built once and
+    handed out as copies: changing one run's column changes no other run's."""
+    cfg = load_scenario(SCENARIOS / "baseline.toml", ["run.end_year=2024"])
+    first = RegionalGrowthModel(cfg, seed=1).run().province_columns(categorical=False)
+    first["capital"][0] = "changed"
+    first["province"][1] = "changed"
+    second = RegionalGrowthModel(cfg, seed=2).run().province_columns(categorical=False)
+    table = load_provinces().set_index("province")
+    names = list(table.index)
+    assert list(second["province"][:31]) == names
+    assert list(second["capital"][:31]) == list(table["capital"])

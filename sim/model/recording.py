@@ -262,8 +262,8 @@ class Recording:
         columns: dict[str, Any] = {
             "year": np.repeat(np.array([v["year"] for v in self._year_values], dtype=np.int64), self.n),
             "province": pd.Categorical.from_codes(index, dtype=_categories(tuple(self.province_names))) if categorical
-            else _text(tuple(self.province_names), "string").take(index),
-            "capital": _text(tuple(self.data.capitals)).take(index),
+            else _every_year(tuple(self.province_names), "string", t).copy(),
+            "capital": _every_year(tuple(self.data.capitals), "str", t).copy(),
             "region": _text(REGIONS).take(self.data.region[index]),  # each row's region code
             "coastal": self.data.coastal[index],
             "strategy": self._strategy_column(),
@@ -362,6 +362,13 @@ def _text(values: tuple[str, ...], dtype: str = "str"):
     import pandas as pd
 
     return pd.array(np.array(values, dtype=object), dtype=dtype)
+
+
+@functools.lru_cache(maxsize=64)
+def _every_year(values: tuple[str, ...], dtype: str, years: int):
+    """``values`` (one per province) repeated for ``years`` years, as a pandas text array: kept (every
+    run of the same provinces and horizon has the same column); hand out copies."""
+    return _text(values, dtype).take(np.tile(np.arange(len(values)), years))
 
 
 @functools.lru_cache(maxsize=64)
