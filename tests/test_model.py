@@ -318,14 +318,16 @@ def test_tables_are_the_year_by_year_numbers_of_the_province_records():
 
 
 def test_province_text_columns_are_each_run_s_own(baseline):
-    """The province and capital columns of runs of the same provinces and horizon are built once and
-    handed out as copies: changing one run's column changes no other run's."""
+    """The province, capital and (unchanged) strategy columns of runs of the same provinces and horizon
+    are built once and handed out as copies: changing one run's column changes no other run's."""
     cfg = load_scenario(SCENARIOS / "baseline.toml", ["run.end_year=2024"])
     first = RegionalGrowthModel(cfg, seed=1).run().province_columns(categorical=False)
     first["capital"][0] = "changed"
     first["province"][1] = "changed"
+    first["strategy"][2] = "changed"
     second = RegionalGrowthModel(cfg, seed=2).run().province_columns(categorical=False)
     table = load_provinces().set_index("province")
     names = list(table.index)
     assert list(second["province"][:31]) == names
     assert list(second["capital"][:31]) == list(table["capital"])
+    assert set(second["strategy"]) == {"baseline"}

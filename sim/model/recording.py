@@ -307,6 +307,9 @@ class Recording:
     def _strategy_column(self):
         """The strategy of every province and recorded year, as text (a year's names are one tuple,
         the same object until a province adopts another strategy)."""
+        first = self._strategy_records[0]
+        if all(names is first for names in self._strategy_records):  # no province changed its strategy
+            return _every_year(first, "str", len(self._strategy_records)).copy()
         codes: dict[str, int] = {}
         rows: dict[int, np.ndarray] = {}
         for names in self._strategy_records:
