@@ -33,10 +33,13 @@ class Recording:
     """Records each year of the model; mixed into the model.
 
     A year's record is one flat copy of the per-province arrays (:data:`_ROWS`, sector output,
-    research capacity per field) and the numbers that Mesa's DataCollector reports every year (the
-    inequality indices included, since they also check the year's GDP and population). The tables
-    are derived from these records when asked for, with the same operations on the same numbers
-    as year by year (element by element, and each total summed over the provinces of one year).
+    research capacity per field) and a few national numbers (real GDP, research output, institutes,
+    openness); real GDP, population and research output are checked as they are recorded. The
+    year's inequality indices and the interior's research share are computed from its record the
+    first time the DataCollector (every year), a table or :meth:`national_row` asks for them. The
+    tables are derived from these records when asked for, with the same operations on the same
+    numbers as year by year (element by element, and each total summed over the provinces of one
+    year).
     """
 
     def start_recording(self, collect: bool = True) -> None:
