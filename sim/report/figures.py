@@ -88,12 +88,21 @@ def _run(index: int) -> tuple[Any, list[str], str | None]:
         if hit is not None:
             return hit[0], hit[1], None
     before = len(notes) if notes is not None else 0
+    # no cyclic garbage collection while a figure is drawn: it would walk the figure's thousands of
+    # young objects again and again (most of them live until the figure is saved); the figure's
+    # garbage is collected once, when it is done, from the youngest generation, where it all still is
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with mpl.rc_context(FIGURE_STYLE):
             result = job()
     except Exception as exc:  # one broken figure must not lose the rest of the report
         log.warning("%s failed: %s", name, exc, exc_info=True)
         return None, [], f"{type(exc).__name__}: {exc}"
+    finally:
+        if collecting:
+            gc.enable()
+            gc.collect(0)
     added = list(notes[before:]) if notes is not None else []
     if cache is not None and isinstance(folder, Path) and isinstance(result, list):
         cache.put(name, result, added)
