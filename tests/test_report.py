@@ -617,6 +617,37 @@ def test_the_workers_get_the_longest_jobs_first_in_report_order_among_equals() -
     assert order[-1] == "adoption" and sorted(order) == sorted(names), "every job once"
 
 
+def test_figures_drawn_by_a_child_that_loads_matplotlib_while_this_process_does_not(
+        results: Path, tmp_path: Path, scorecard_file: Path) -> None:
+    code = ("import sys; from sim.report import build_report; "
+            f"out = build_report({str(results)!r}, {str(tmp_path / 'report')!r}, scorecard={str(scorecard_file)!r}, "
+            "workers=2, cache=False); "
+            "print('matplotlib' in sys.modules, len(list((out / 'figures').glob('*.png'))))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          check=True)
+    loaded, count = done.stdout.split()
+    in_process = build_report(results, tmp_path / "here", scorecard=scorecard_file, workers=1, cache=False)
+    assert loaded == "False", "matplotlib is loaded by the child only"
+    assert int(count) == len(list((in_process / "figures").glob("*.png"))) > 10
+    page = (tmp_path / "report" / "report.html").read_text()
+    assert "could not be drawn" not in page
+    assert page.count("data:image/png;base64,") == (in_process / "report.html").read_text().count(
+        "data:image/png;base64,")
+
+
+def test_a_drawing_child_that_fails_leaves_the_figures_to_this_process(
+        results: Path, tmp_path: Path, scorecard_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.report.drawing as drawing
+
+    def broken(writer) -> None:
+        raise SystemExit(3)  # ends before sending anything
+
+    monkeypatch.setattr(drawing, "_child", broken)
+    out = build_report(results, tmp_path / "report", scorecard=scorecard_file, workers=2, cache=False)
+    assert "could not be drawn" not in (out / "report.html").read_text()
+    assert (out / "figures" / "gini.png").is_file() and (out / "figures" / "adoption.png").is_file()
+
+
 def _worker_state(index: int) -> tuple[int, int, int]:
     import gc
     import os

@@ -2,9 +2,10 @@
 
 The report is built in a temporary folder next to the report folder and swapped in whole when it
 is complete (:mod:`sim.report.atomic`): an exception or a kill while it is built leaves the old
-report as it was. The figures are drawn in forked worker processes while this process computes the
-tables (:func:`sim.report.figures.run_jobs`); the scorecard of the trust section, when it is not
-cached yet, is computed in a worker too.
+report as it was. The figures are drawn in forked worker processes of a child process that loads
+matplotlib while this process computes the tables (:mod:`sim.report.drawing`,
+:func:`sim.report.figures.run_jobs`); the scorecard of the trust section, when it is not cached
+yet, is computed in a worker too.
 """
 
 from __future__ import annotations
@@ -69,12 +70,6 @@ def _write(data: ReportData, out: Path, *, svg: bool, scorecard: Path | str | bo
         hits = [figure_cache.get(name, figure_dir) for name in names]
         if any(hit is None for hit in hits):
             hits = None
-    if hits is None:
-        from sim.report.figures import figure_jobs
-
-        jobs = figure_jobs(data, figure_dir)
-    else:
-        jobs = [(name, None) for name in names]
     cached = False
     if scorecard is None:
         from sim.experiments.identity import code_hash
@@ -82,8 +77,25 @@ def _write(data: ReportData, out: Path, *, svg: bool, scorecard: Path | str | bo
         cached = cache_path(data.folder, code_hash()).is_file()
     # the scorecard is a job of its own when it has to be computed (a few seconds of hindcasts)
     score_job = scorecard is None and not cached
-    if score_job:
-        jobs = [("scorecard", partial(scorecard_for, data.folder, data.manifest, None)), *jobs]
+    score = [("scorecard", partial(scorecard_for, data.folder, data.manifest, None))] if score_job else []
+
+    def make_jobs() -> list:
+        from sim.report.figures import figure_jobs
+
+        return [*score, *figure_jobs(data, figure_dir)]
+
+    from sim.report.drawing import can_fork, start_drawing
+
+    drawing = None
+    if hits is None:
+        figure_names(data)  # the notes the jobs' makers add (some bump charts left out), here too
+    if hits is not None:
+        jobs = [*score, *((name, None) for name in names)]
+    elif workers != 1 and can_fork():
+        # the figures drawn by a child that loads matplotlib while this process computes the tables
+        drawing = start_drawing(make_jobs, workers, figure_cache)
+    else:
+        jobs = make_jobs()
 
     def tables() -> dict:
         from sim.report.costs import cost_table
@@ -96,7 +108,22 @@ def _write(data: ReportData, out: Path, *, svg: bool, scorecard: Path | str | bo
                 "drivers": parameter_drivers(data),
                 "trust": None if score_job else scorecard_for(data.folder, data.manifest, scorecard)}
 
-    if hits is None:
+    if drawing is not None:
+        try:
+            computed = tables()
+        except BaseException:
+            drawing.stop()
+            raise
+        try:
+            names, results = drawing.results()
+            jobs = [(name, None) for name in names]
+        except RuntimeError as exc:  # the child failed: the figures are drawn here
+            log.warning("figures not drawn in a child process (%s); drawing them here", exc)
+            from sim.report.figures import run_jobs
+
+            jobs = make_jobs()
+            results, _ = run_jobs(jobs, workers, cache=figure_cache)
+    elif hits is None:
         from sim.report.figures import run_jobs
 
         results, computed = run_jobs(jobs, workers, meanwhile=tables, cache=figure_cache)
