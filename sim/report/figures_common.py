@@ -47,8 +47,8 @@ def slug(text: str) -> str:
 
 
 PNG_COMPRESSION = 3
-"""zlib level of the PNG files: level 6 (Pillow's default) takes about twice as long to write a figure
-for files about a tenth smaller."""
+"""zlib level of the PNG files: level 6 (Pillow's default) takes about 1.7 times as long to write the
+figures for files about a tenth smaller."""
 
 
 def save_figure(fig: Figure, folder: Path, name: str) -> tuple[Path, Path | None]:
