@@ -14,7 +14,8 @@ only those listed before it:
 * :mod:`~sim.report.tables`: the metrics and the tables built from them, and their formatting;
 * :mod:`~sim.report.figures_common`, :mod:`~sim.report.figures_time`, :mod:`~sim.report.figures_maps`,
   :mod:`~sim.report.figures_provinces` and :mod:`~sim.report.figures` (every figure, in order),
-  drawn with :mod:`sim.plotting`'s colours and tile-grid map;
+  drawn with :mod:`sim.plotting`'s colours and tile-grid map, in a child process that loads them
+  (:mod:`~sim.report.drawing`);
 * :mod:`~sim.report.content` (what the pages say), :mod:`~sim.report.html` and
   :mod:`~sim.report.markdown` (the two pages);
 * :mod:`~sim.report.build`: :func:`write_report` and :func:`build_report`;
