@@ -21,8 +21,8 @@ def add_parser(subparsers, common: argparse.ArgumentParser) -> None:
                     "stopped analysis) and write first- and total-order indices with confidence intervals "
                     "for the end-year outcomes, as tables and a figure. Expected time on 2 cores, quiet: the "
                     "shipped experiments/sensitivity.toml (Sobol, N=512, 9 parameters, 5,632 runs to 2050) about "
-                    "2 minutes; Sobol second order with N=1024 over 10 parameters (22,528 runs) 4.5-7 minutes "
-                    "(53-85 runs a second were measured); Morris with 20 trajectories (200 runs) about 10 seconds. See docs/validation.md.")
+                    "1.5 minutes; Sobol second order with N=1024 over 10 parameters (22,528 runs) 3.5-6 minutes "
+                    "(the machine's speed varies: 65 runs a second were measured in a slow hour); Morris with 20 trajectories (200 runs) about 10 seconds. See docs/validation.md.")
     parser.add_argument("experiment", type=Path, help="sensitivity experiment file, e.g. experiments/sensitivity.toml")
     parser.add_argument("--method", default=None,
                         help="sobol (first and total order) or morris (a cheap screen); default: the file's")
