@@ -36,6 +36,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -220,14 +221,9 @@ def analyse(spec: SensitivitySpec, design: np.ndarray, outputs: Mapping[str, np.
         if spec.method == "sobol" and np.ptp(y) == 0:
             warnings.warn(f"outcome {name} does not vary: its indices are undefined", UserWarning, stacklevel=2)
         checked[name] = y
-    names, ys = list(checked), list(checked.values())
-    designs = [design if spec.method == "morris" else None] * len(names)
-    problems, specs = [problem] * len(names), [spec] * len(names)
-    if pool is not None and len(names) > 1:
-        frames = list(pool.map(_indices, specs, problems, designs, names, ys))
-    else:
-        frames = list(map(_indices, specs, problems, designs, names, ys))
-    return pd.concat(frames, ignore_index=True)
+    one = partial(_indices, spec, problem, design if spec.method == "morris" else None)
+    each = pool.map if pool is not None and len(checked) > 1 else map
+    return pd.concat(list(each(one, list(checked), list(checked.values()))), ignore_index=True)
 
 
 def _indices(spec: SensitivitySpec, problem: dict, design: np.ndarray | None, name: str, y: np.ndarray) -> pd.DataFrame:

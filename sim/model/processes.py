@@ -293,13 +293,11 @@ class YearlyProcesses:
         ec = self.scenario.economy
         if effective is None:
             effective = state.workers * economy.human_capital_index(state.skilled_share, ec.skill_premium)
-        # sector_output with unit capital in each of the S sectors: p A (E N / S)^(1-a) (the same numbers
-        # as economy.sector_output computes with capital 1: S ones add up to S exactly, and x * 1 is x)
-        sectors = len(SECTORS)
-        returns = state.price * state.productivity * ((effective / float(sectors)) ** (1.0 - ec.capital_share))[:, None]
-        # rescale by the region's capital: p A (E N / K)^(1-a)
+        returns = economy.sector_output(state.productivity, np.ones_like(state.capital), effective, state.price,
+                                        ec.capital_share)
+        # sector_output with unit capital gives p A (E N)^(1-a); rescale by the region's capital
         returns = returns / (state.capital.sum(axis=1, keepdims=True) ** (1.0 - ec.capital_share)) * (
-            sectors ** (1.0 - ec.capital_share))
+            len(SECTORS) ** (1.0 - ec.capital_share))
         return economy.allocate_investment(ec.savings_rate * income, state.capital, returns,
                                            ec.investment_responsiveness)
 

@@ -48,7 +48,6 @@ class Recording:
         # per year what the national table and the DataCollector report: the inequality indices are
         # filled in when first asked for (see _year_row)
         self._year_values: list[dict[str, Any]] = []
-        self._year_complete: list[bool] = []
         # per year a row: the flat per-province record (rows of _ROWS, sector output, research capacity)
         width = self.n * (len(_ROWS) + self.state.sector_output.shape[1] + self.state.research_by_field.shape[1])
         self._record_rows = np.empty((max(1, self.end_year - self.start_year + 1), width))
@@ -115,7 +114,6 @@ class Recording:
         values["institutes"] = int(np.count_nonzero(self.registry.capacity[: self.registry.count] > 0))
         values["openness"] = float(state.openness)
         self._year_values.append(values)
-        self._year_complete.append(False)
         self._years_recorded = t + 1
         self._strategy_records.append(self.roles.names)
 
@@ -124,7 +122,7 @@ class Recording:
         inequality indices, computed from that year's record the first time they are asked for."""
         t = range(self._years_recorded)[t]
         values = self._year_values[t]
-        if not self._year_complete[t]:
+        if "gini" not in values:  # the indices of this year not computed yet
             n = self.n
             block = self._record_rows[t]
             row = {"year": values["year"], "gdp_real_cny_bn": values["gdp_real_cny_bn"]}
@@ -134,7 +132,6 @@ class Recording:
                 papers = block[3 * n:4 * n]
                 row["interior_research_share"] = float(papers[self.interior].sum() / row["research_output"])
             self._year_values[t] = values = row
-            self._year_complete[t] = True
         return values
 
     @property
